@@ -1,0 +1,1 @@
+"""Build and test tooling for the Aubade kernel."""
