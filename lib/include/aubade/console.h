@@ -1,0 +1,29 @@
+/*
+ * The boot console: the UART that /chosen/stdout-path names, with a driver
+ * chosen by its `compatible`. Both stages use it; only the mapping differs.
+ */
+#ifndef AUBADE_CONSOLE_H
+#define AUBADE_CONSOLE_H
+
+#include <aubade/fdt.h>
+#include <aubade/mmio.h>
+#include <stdbool.h>
+
+struct console_driver;
+
+struct console {
+    const struct console_driver *driver;
+    uintptr_t registers;
+    uint32_t reg_shift; /* registers are (1 << reg_shift) bytes apart */
+};
+
+/* Finds and sets up the stdout-path UART. When the device tree names none
+ * that a driver here knows, the console falls back to SBI's legacy console
+ * and this returns false. */
+bool console_init(struct console *console, const struct fdt *dt, mmio_mapper map);
+void console_use_sbi(struct console *console);
+void console_write(const struct console *console, const char *text, size_t len);
+/* The compatible string of the driver in use, for the boot log. */
+const char *console_driver_name(const struct console *console);
+
+#endif

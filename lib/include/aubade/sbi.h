@@ -1,0 +1,27 @@
+/* Calls into the SBI firmware (OpenSBI) below us. */
+#ifndef AUBADE_SBI_H
+#define AUBADE_SBI_H
+
+#include <stdint.h>
+
+struct sbi_result {
+    long error;
+    long value;
+};
+
+struct sbi_result sbi_call(uint64_t extension, uint64_t function, uint64_t arg0, uint64_t arg1,
+                           uint64_t arg2);
+
+/* The legacy console: slow, but there before any driver is, and it needs no
+ * device tree. Used only when the device tree names no usable console. */
+void sbi_console_putchar(char c);
+
+enum sbi_reset_reason {
+    SBI_RESET_REASON_NONE = 0,
+    SBI_RESET_REASON_FAILURE = 1,
+};
+
+/* System Reset extension, shutdown type; returns only if the firmware lacks it. */
+void sbi_shutdown(enum sbi_reset_reason reason);
+
+#endif

@@ -1,0 +1,75 @@
+#include <aubade/fmt.h>
+#include <aubade/log.h>
+
+static struct console fallback_console;
+static const struct console *log_console;
+static uint64_t log_timebase_hz;
+
+void log_init(const struct console *console, uint64_t timebase_hz)
+{
+    log_console = console;
+    log_timebase_hz = timebase_hz;
+}
+
+/* Lines are built whole and written at once, so that a later lock around
+ * console_write keeps lines from several harts apart. */
+struct line {
+    char text[256];
+    size_t len;
+};
+
+static void line_flush(struct line *line)
+{
+    if (log_console == NULL) {
+        console_use_sbi(&fallback_console);
+        log_console = &fallback_console;
+    }
+    console_write(log_console, line->text, line->len);
+    line->len = 0;
+}
+
+static void line_sink(void *context, char c)
+{
+    struct line *line = context;
+    line->text[line->len++] = c;
+    if (c == '\n' || line->len == sizeof(line->text))
+        line_flush(line);
+}
+
+static void line_format(struct line *line, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    fmt_vformat(line_sink, line, format, args);
+    va_end(args);
+}
+
+void log_event(const char *component, const char *event, const char *fields, ...)
+{
+    struct line line = {.len = 0};
+    uint64_t ticks = read_time();
+    uint64_t seconds = 0, micros = 0;
+    if (log_timebase_hz) {
+        seconds = ticks / log_timebase_hz;
+        micros = ticks % log_timebase_hz * 1000000 / log_timebase_hz;
+    }
+    line_format(&line, "[%5lu.%06lu] %s: %s%s", seconds, micros, component, event,
+                fields[0] ? " " : "");
+
+    va_list args;
+    va_start(args, fields);
+    fmt_vformat(line_sink, &line, fields, args);
+    va_end(args);
+    line_sink(&line, '\n');
+}
+
+void log_text(const char *format, ...)
+{
+    struct line line = {.len = 0};
+    va_list args;
+    va_start(args, format);
+    fmt_vformat(line_sink, &line, format, args);
+    va_end(args);
+    if (line.len)
+        line_flush(&line);
+}

@@ -1,0 +1,30 @@
+#include <aubade/sbi.h>
+
+#define SBI_EXT_LEGACY_CONSOLE_PUTCHAR 0x01
+#define SBI_EXT_LEGACY_SHUTDOWN 0x08
+#define SBI_EXT_SYSTEM_RESET 0x53525354 /* "SRST" */
+#define SBI_RESET_TYPE_SHUTDOWN 0
+
+struct sbi_result sbi_call(uint64_t extension, uint64_t function, uint64_t arg0, uint64_t arg1,
+                           uint64_t arg2)
+{
+    register uint64_t a0 asm("a0") = arg0;
+    register uint64_t a1 asm("a1") = arg1;
+    register uint64_t a2 asm("a2") = arg2;
+    register uint64_t a6 asm("a6") = function;
+    register uint64_t a7 asm("a7") = extension;
+    asm volatile("ecall" : "+r"(a0), "+r"(a1) : "r"(a2), "r"(a6), "r"(a7) : "memory");
+    return (struct sbi_result){.error = (long)a0, .value = (long)a1};
+}
+
+void sbi_console_putchar(char c)
+{
+    sbi_call(SBI_EXT_LEGACY_CONSOLE_PUTCHAR, 0, (uint8_t)c, 0, 0);
+}
+
+void sbi_shutdown(enum sbi_reset_reason reason)
+{
+    sbi_call(SBI_EXT_SYSTEM_RESET, 0, SBI_RESET_TYPE_SHUTDOWN, reason, 0);
+    /* Firmware older than SBI 0.3 only has the legacy call. */
+    sbi_call(SBI_EXT_LEGACY_SHUTDOWN, 0, 0, 0, 0);
+}
