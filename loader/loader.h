@@ -1,0 +1,121 @@
+/*
+ * The loader's steps, in the order loader_main() takes them. Each file of
+ * the loader does one of them; this header is the table of contents.
+ */
+#ifndef LOADER_H
+#define LOADER_H
+
+#include <aubade/bootinfo.h>
+#include <aubade/fdt.h>
+#include <aubade/memmap.h>
+#include <aubade/sv39.h>
+#include <stdbool.h>
+#include <stdnoreturn.h>
+
+/* Where the loader puts things in the kernel's half of the address space. */
+#define DIRECT_MAP_OFFSET 0xffffffc000000000ul /* virtual = physical + offset */
+#define DIRECT_MAP_LIMIT 0x2000000000ul        /* 128 GiB of physical space */
+#define PERCPU_BASE 0xffffffe000000000ul       /* one slot per hart from here */
+#define PERCPU_SLOT_SIZE 0x100000ul            /* guard page, stack, TLS block */
+#define KERNEL_STACK_SIZE 0x10000ul
+#define GUARD_PAGE_SIZE 0x1000ul
+
+#define MAX_MEMORY_BANKS 16
+#define MAX_RESERVED_RANGES 32
+
+/* What the device tree says about the machine (devicetree.c). */
+struct reserved_range {
+    uint64_t base;
+    uint64_t size;
+    const char *what; /* "reserved-memory", "memreserve", "dtb", "loader" */
+    enum boot_region_kind kind;
+    const char *node; /* the /reserved-memory child's name, or NULL */
+    bool no_map;      /* must not even be mapped: firmware protects it */
+};
+
+struct machine {
+    struct fdt dt;
+    uint64_t dtb_phys;
+    uint64_t boot_hart;
+    uint64_t timebase_hz;
+    uint32_t bank_count;
+    struct boot_region banks[MAX_MEMORY_BANKS];
+    uint32_t reserved_count;
+    struct reserved_range reserved[MAX_RESERVED_RANGES];
+    uint32_t hart_count;
+    uint64_t harts[BOOTINFO_MAX_HARTS];
+    const char *bootargs;
+    const uint8_t *rng_seed;
+    uint32_t rng_seed_size;
+};
+
+void machine_read_timebase(struct machine *machine);
+void machine_read_memory(struct machine *machine);
+void machine_read_reserved(struct machine *machine);
+void machine_read_harts(struct machine *machine);
+void machine_read_chosen(struct machine *machine);
+
+/* The embedded kernel ELF, checked (kernel_elf.c). */
+#define KERNEL_MAX_SEGMENTS 8
+
+struct kernel_segment {
+    uint64_t vaddr;
+    uint64_t memsz;
+    uint64_t offset;
+    uint64_t filesz;
+    uint32_t flags; /* PF_R, PF_W, PF_X */
+};
+
+struct kernel_elf {
+    const uint8_t *file;
+    uint64_t entry;
+    uint32_t segment_count;
+    struct kernel_segment segments[KERNEL_MAX_SEGMENTS];
+    bool has_tls;
+    struct kernel_segment tls;
+    uint64_t tls_align;
+    uint64_t virt_start; /* page-aligned span of all segments */
+    uint64_t virt_end;
+};
+
+#define PF_X 1u
+#define PF_W 2u
+#define PF_R 4u
+
+/* Checks the ELF and describes it, or panics with reason=elf-... */
+void kernel_elf_check(struct kernel_elf *kernel, const uint8_t *file, uint64_t size);
+const char *segment_permissions(uint32_t flags);
+
+/* The kernel's address space (address_space.c). */
+struct address_space {
+    struct memmap *memory; /* page tables are claimed from here */
+    uint64_t root;
+};
+
+void address_space_init(struct address_space *space, struct memmap *memory);
+void map_loader_identity(struct address_space *space);
+/* Copies the segments to one physical block and maps each with its rights. */
+void map_kernel(struct address_space *space, const struct kernel_elf *kernel,
+                struct boot_info *info);
+void map_direct(struct address_space *space, const struct machine *machine);
+/* A guarded stack and a TLS block for every hart. */
+void map_percpu(struct address_space *space, const struct machine *machine,
+                const struct kernel_elf *kernel, struct boot_info *info);
+
+/* With the MMU off, device registers are at their physical address. */
+uintptr_t mmio_identity(uint64_t phys, uint64_t size);
+
+/* Handing over (start.S). */
+noreturn void enter_kernel(uint64_t satp, uint64_t entry, uint64_t boot_info, uint64_t stack,
+                           uint64_t thread_pointer);
+
+/* Stopping with a reason (panic.c). */
+__attribute__((format(printf, 2, 3))) noreturn void loader_panic(const char *reason,
+                                                                const char *detail, ...);
+void panic_set_device_tree(const struct fdt *dt);
+
+/* Linker-script symbols. */
+extern char __loader_start[], __loader_text_end[], __loader_data_start[], __loader_end[];
+extern const uint8_t payload_start[], payload_end[];
+
+#endif

@@ -1,0 +1,160 @@
+/*
+ * The loader: entered by firmware with the MMU off, a0 = the boot hart's id
+ * (any hart may be the boot hart), a1 = the device tree. It maps the kernel
+ * ELF it carries into the upper half and jumps to it with a BootInfo.
+ */
+#include <aubade/console.h>
+#include <aubade/fmt.h>
+#include <aubade/log.h>
+#include <aubade/string.h>
+
+#include "loader.h"
+
+static struct machine machine;
+static struct memmap memory;
+static struct kernel_elf kernel;
+static struct address_space space;
+static struct console console;
+
+uintptr_t mmio_identity(uint64_t phys, uint64_t size)
+{
+    (void)size;
+    return (uintptr_t)phys;
+}
+
+/* 1. The device tree first: it names the console and the clock that every
+ *    later line of the log needs. Until it is known good, the log goes
+ *    through SBI's console. */
+static void open_device_tree(uint64_t boot_hart, uint64_t dtb_phys)
+{
+    machine.boot_hart = boot_hart;
+    machine.dtb_phys = dtb_phys;
+    /* The header's totalsize bounds every later read; this bounds the header. */
+    int error = fdt_open(&machine.dt, (const void *)(uintptr_t)dtb_phys, 64 << 20);
+    if (error)
+        loader_panic("dtb-invalid", "device tree at 0x%lx: %s", dtb_phys, fdt_strerror(error));
+    panic_set_device_tree(&machine.dt);
+    console_init(&console, &machine.dt, mmio_identity);
+    machine_read_timebase(&machine);
+    log_init(&console, machine.timebase_hz);
+    log_event("loader", "start", "hart=%lu dtb=0x%lx", boot_hart, dtb_phys);
+}
+
+/* 2. Physical memory: the DRAM banks, minus everything that is not free. */
+static void find_memory(void)
+{
+    machine_read_memory(&machine);
+    for (uint32_t i = 0; i < machine.bank_count; i++) {
+        const struct boot_region *bank = &machine.banks[i];
+        log_event("loader", "memory", "base=0x%lx size=0x%lx", bank->base, bank->size);
+        if (!memmap_add_bank(&memory, bank->base, bank->size))
+            loader_panic("dtb-bad-memory", "memory bank 0x%lx+0x%lx overlaps another",
+                         bank->base, bank->size);
+    }
+
+    machine_read_reserved(&machine);
+    for (uint32_t i = 0; i < machine.reserved_count; i++) {
+        const struct reserved_range *range = &machine.reserved[i];
+        uint64_t end = range->base + range->size;
+        if (range->node)
+            log_event("loader", "reserved", "range=0x%lx-0x%lx what=%s node=%s", range->base,
+                      end, range->what, range->node);
+        else
+            log_event("loader", "reserved", "range=0x%lx-0x%lx what=%s", range->base, end,
+                      range->what);
+        if (!memmap_claim(&memory, range->base, range->size, range->kind))
+            loader_panic("memmap-full", "more than %d memory regions", BOOTINFO_MAX_REGIONS);
+    }
+}
+
+/* 3. The kernel we carry, checked again: flash can corrupt what the build
+ *    checked. */
+static void check_kernel(void)
+{
+    kernel_elf_check(&kernel, payload_start, (uint64_t)(payload_end - payload_start));
+    log_event("loader", "kernel", "entry=0x%lx segments=%u tls=%lu", kernel.entry,
+              kernel.segment_count, kernel.has_tls ? kernel.tls.memsz : 0);
+}
+
+/* 4. The harts the kernel can run on. */
+static void find_harts(void)
+{
+    machine_read_harts(&machine);
+    char ids[BOOTINFO_MAX_HARTS * 21];
+    size_t len = 0;
+    for (uint32_t i = 0; i < machine.hart_count; i++)
+        len += fmt_snprintf(ids + len, sizeof(ids) - len, i ? ",%lu" : "%lu", machine.harts[i]);
+    log_event("loader", "harts", "count=%u ids=%s", machine.hart_count, ids);
+}
+
+/* 5. BootInfo goes in memory of its own, which the kernel keeps. */
+static struct boot_info *alloc_boot_info(void)
+{
+    uint64_t size = align_up(sizeof(struct boot_info), SV39_PAGE_SIZE);
+    uint64_t phys = memmap_alloc(&memory, size, SV39_PAGE_SIZE, BOOT_REGION_BOOTINFO);
+    if (phys == 0)
+        loader_panic("out-of-memory", "no memory for BootInfo");
+    struct boot_info *info = (struct boot_info *)(uintptr_t)phys;
+    memset(info, 0, size);
+    return info;
+}
+
+/* 7. Everything else BootInfo says, once no more memory will be claimed. */
+static void fill_boot_info(struct boot_info *info)
+{
+    info->magic = BOOTINFO_MAGIC;
+    info->version = BOOTINFO_VERSION;
+    info->size = sizeof(*info);
+    info->boot_hart = machine.boot_hart;
+    info->dtb_phys = machine.dtb_phys;
+    info->dtb_size = machine.dt.total_size;
+    info->direct_map_offset = DIRECT_MAP_OFFSET;
+    info->page_table_root = space.root;
+    if (kernel.has_tls)
+        info->tls_template = (struct boot_tls_template){
+            kernel.tls.vaddr, kernel.tls.filesz, kernel.tls.memsz, kernel.tls_align};
+
+    info->region_count = memory.count;
+    memcpy(info->regions, memory.regions, memory.count * sizeof(memory.regions[0]));
+
+    machine_read_chosen(&machine);
+    if (machine.bootargs)
+        memcpy(info->cmdline, machine.bootargs,
+               strnlen(machine.bootargs, sizeof(info->cmdline) - 1));
+    info->rng_seed_size = machine.rng_seed_size < BOOTINFO_RNG_SEED_MAX ? machine.rng_seed_size
+                                                                        : BOOTINFO_RNG_SEED_MAX;
+    memcpy(info->rng_seed, machine.rng_seed, info->rng_seed_size);
+}
+
+static const struct boot_percpu *boot_hart_percpu(const struct boot_info *info)
+{
+    for (uint32_t i = 0; i < info->hart_count; i++)
+        if (info->harts[i].hart_id == info->boot_hart)
+            return &info->harts[i];
+    loader_panic("boot-hart-missing", "no per-CPU memory for boot hart %lu", info->boot_hart);
+}
+
+noreturn void loader_main(uint64_t boot_hart, uint64_t dtb_phys)
+{
+    open_device_tree(boot_hart, dtb_phys);
+    find_memory();
+    check_kernel();
+    find_harts();
+    struct boot_info *info = alloc_boot_info();
+
+    /* 6. The address space: the loader where it is, the kernel where it was
+     *    linked, all DRAM in the direct map, and every hart's stack and TLS. */
+    address_space_init(&space, &memory);
+    map_loader_identity(&space);
+    map_kernel(&space, &kernel, info);
+    map_direct(&space, &machine);
+    map_percpu(&space, &machine, &kernel, info);
+
+    fill_boot_info(info);
+
+    /* 8. Jump: the kernel sees only virtual addresses from here on. */
+    const struct boot_percpu *percpu = boot_hart_percpu(info);
+    uint64_t info_virt = (uintptr_t)info + DIRECT_MAP_OFFSET;
+    log_event("loader", "handoff", "entry=0x%lx bootinfo=0x%lx", kernel.entry, info_virt);
+    enter_kernel(sv39_satp(space.root), kernel.entry, info_virt, percpu->stack.end, percpu->tls);
+}

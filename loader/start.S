@@ -1,0 +1,59 @@
+/*
+ * The first bytes of the Image: the RISC-V Linux image header that U-Boot's
+ * booti checks, then the loader's entry. Firmware enters at the first byte
+ * in S-mode with the MMU off, a0 = hart id, a1 = device tree.
+ */
+    .section .text.head, "ax"
+    .option norvc               /* code0 must be one 4-byte jump */
+    .globl _start
+_start:
+    j       loader_entry        /* code0 */
+    .word   0                   /* code1 */
+    .dword  __image_text_offset /* where in DRAM the Image wants to be */
+    .dword  __image_size        /* bytes from the load address to the end of .bss */
+    .dword  0                   /* flags: little-endian */
+    .word   2                   /* header version 0.2 */
+    .word   0
+    .dword  0
+    .ascii  "RISCV\0\0\0"       /* magic, deprecated but still checked by some */
+    .ascii  "RSC\x05"           /* magic2 */
+    .word   0                   /* no PE/COFF header */
+    .option rvc
+
+    .text
+loader_entry:
+    /* Interrupts stay off and traps go nowhere until the kernel sets its own. */
+    csrw    sie, zero
+    csrw    stvec, zero
+
+    .option push
+    .option norelax             /* gp is not set up: do not relax against it */
+    la      sp, __loader_stack_top
+    la      t0, __bss_start
+    la      t1, __bss_end
+    .option pop
+1:  bgeu    t0, t1, 2f
+    sd      zero, (t0)
+    addi    t0, t0, 8
+    j       1b
+2:  call    loader_main         /* a0 and a1 are still firmware's */
+3:  wfi
+    j       3b
+
+/*
+ * enter_kernel(satp, entry, boot_info, stack, thread_pointer): turns paging
+ * on and jumps. This page is identity-mapped, so the fetch after the write
+ * to satp finds the next instruction where it was.
+ */
+    .globl enter_kernel
+enter_kernel:
+    sfence.vma
+    csrw    satp, a0
+    sfence.vma
+    mv      t0, a1
+    mv      a0, a2
+    mv      sp, a3
+    mv      tp, a4
+    mv      ra, zero            /* a backtrace ends here */
+    mv      fp, zero
+    jr      t0
