@@ -1,0 +1,60 @@
+/* The kernel's parts, in the order kernel_main() brings them up. */
+#ifndef KERNEL_H
+#define KERNEL_H
+
+#include <aubade/bootinfo.h>
+#include <aubade/fdt.h>
+#include <stdbool.h>
+#include <stdnoreturn.h>
+
+/* This hart's id, one copy per hart through tp. */
+extern _Thread_local uint64_t current_hart;
+
+/* BootInfo, checked and kept (main.c). */
+extern const struct boot_info *boot_info;
+extern struct fdt device_tree;
+
+/* Physical memory seen through the direct map. */
+static inline void *phys_to_virt(uint64_t phys)
+{
+    return (void *)(uintptr_t)(phys + boot_info->direct_map_offset);
+}
+
+/* Device registers (devices.c): mapped on first use. */
+uintptr_t device_map(uint64_t phys, uint64_t size);
+/* Removes the loader's identity map from the page tables we run on. */
+void unmap_lower_half(void);
+
+/* The physical frame allocator (frames.c). */
+struct reclaimed {
+    uint64_t bytes;
+    uint32_t ranges;
+};
+
+struct reclaimed frames_init(const struct boot_info *info);
+/* `size` bytes aligned to `align` (both multiples of the page size), or 0. */
+uint64_t frames_alloc(uint64_t size, uint64_t align);
+void frames_free(uint64_t phys, uint64_t size);
+uint64_t frames_free_bytes(void);
+uint64_t frames_total_bytes(void);
+void frames_log_regions(void);
+
+/* The command line (cmdline.c). */
+void cmdline_init(const char *cmdline);
+bool cmdline_has(const char *word);
+/* The value of `key=value`, or NULL. */
+const char *cmdline_value(const char *key);
+void cmdline_log(void);
+
+/* Deliberate faults for testing the fault paths (fault.c). */
+void fault_inject(const char *fault);
+
+/* Stopping (panic.c). */
+__attribute__((format(printf, 2, 3))) noreturn void kernel_panic(const char *reason,
+                                                                const char *detail, ...);
+/* Orderly shutdown: `kernel: poweroff status=ok`, and QEMU exits 0. */
+noreturn void kernel_poweroff(void);
+/* After a panic has been reported: power off with a failure status. */
+noreturn void kernel_halt_failed(void);
+
+#endif

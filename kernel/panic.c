@@ -1,0 +1,35 @@
+#include <aubade/fmt.h>
+#include <aubade/log.h>
+#include <aubade/poweroff.h>
+#include <stdarg.h>
+
+#include "kernel.h"
+
+void kernel_panic(const char *reason, const char *detail, ...)
+{
+    char text[200];
+    va_list args;
+    va_start(args, detail);
+    fmt_vsnprintf(text, sizeof(text), detail, args);
+    va_end(args);
+    log_event("kernel", "panic", "reason=%s hart=%lu", reason, current_hart);
+    log_text("kernel: %s\n", text);
+    kernel_halt_failed();
+}
+
+/* Before BootInfo is checked there is no device tree to find devices in. */
+static const struct fdt *known_device_tree(void)
+{
+    return device_tree.blob ? &device_tree : NULL;
+}
+
+void kernel_halt_failed(void)
+{
+    machine_poweroff(known_device_tree(), device_map, false);
+}
+
+void kernel_poweroff(void)
+{
+    log_event("kernel", "poweroff", "status=ok");
+    machine_poweroff(known_device_tree(), device_map, true);
+}

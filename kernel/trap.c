@@ -1,0 +1,57 @@
+/* Decoding a trap and reporting it. */
+#include <aubade/log.h>
+
+#include "kernel.h"
+
+/* Laid out by trap_entry in entry.S. */
+struct trap_frame {
+    uint64_t x[32]; /* x[0] holds zero, so that x[i] is register xi */
+    uint64_t sepc;
+    uint64_t scause;
+    uint64_t stval;
+    uint64_t sstatus;
+};
+
+#define SCAUSE_INTERRUPT (1ul << 63)
+
+static const char *exception_name(uint64_t cause)
+{
+    static const char *const names[] = {
+        [0] = "instruction-misaligned", [1] = "instruction-access-fault",
+        [2] = "illegal-instruction",    [3] = "breakpoint",
+        [4] = "load-misaligned",        [5] = "load-access-fault",
+        [6] = "store-misaligned",       [7] = "store-access-fault",
+        [8] = "user-ecall",             [9] = "supervisor-ecall",
+        [12] = "instruction-page-fault", [13] = "load-page-fault",
+        [15] = "store-page-fault",
+    };
+    if (cause < sizeof(names) / sizeof(names[0]) && names[cause])
+        return names[cause];
+    return "unknown-exception";
+}
+
+static void log_registers(const struct trap_frame *frame)
+{
+    static const char *const abi_names[32] = {
+        "zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0",
+        "a1",   "a2", "a3", "a4", "a5", "a6", "a7", "s2", "s3", "s4", "s5",
+        "s6",   "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6",
+    };
+    log_text("  sepc %016lx  scause %016lx  stval %016lx  sstatus %016lx\n", frame->sepc,
+             frame->scause, frame->stval, frame->sstatus);
+    for (int i = 0; i < 32; i += 4)
+        log_text("  %-4s %016lx  %-4s %016lx  %-4s %016lx  %-4s %016lx\n", abi_names[i],
+                 frame->x[i], abi_names[i + 1], frame->x[i + 1], abi_names[i + 2],
+                 frame->x[i + 2], abi_names[i + 3], frame->x[i + 3]);
+}
+
+noreturn void trap_handle(const struct trap_frame *frame)
+{
+    bool interrupt = frame->scause & SCAUSE_INTERRUPT;
+    uint64_t code = frame->scause & ~SCAUSE_INTERRUPT;
+    const char *reason = interrupt ? "unexpected-interrupt" : exception_name(code);
+    log_event("kernel", "panic", "reason=%s cause=%lu addr=0x%lx pc=0x%lx hart=%lu", reason,
+              code, frame->stval, frame->sepc, current_hart);
+    log_registers(frame);
+    kernel_halt_failed();
+}
