@@ -1,0 +1,128 @@
+"""The SCons build, run for real in a copy of the source tree.
+
+A copy, so that editing a template to see what rebuilds never touches the
+developer's tree, and the build can run beside the QEMU tests.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from elftools.elf.elffile import ELFFile
+
+from aubade.image import read_header
+
+REPO = Path(__file__).resolve().parents[2]
+SCONS = Path(sys.executable).with_name("scons")
+
+pytestmark = pytest.mark.xdist_group("build")
+
+
+def scons(tree: Path, *arguments: str, path: str | None = None) -> subprocess.CompletedProcess:
+    environment = dict(os.environ, PATH=path if path is not None else os.environ["PATH"])
+    return subprocess.run(
+        [str(SCONS), "-Q", *arguments],
+        cwd=tree,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A built copy of the tracked source tree."""
+    copy = tmp_path_factory.mktemp("tree")
+    tracked = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO, capture_output=True, text=True, check=True,
+    ).stdout.split()
+    for name in tracked:
+        (copy / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, copy / name)
+    result = scons(copy)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return copy
+
+
+def is_up_to_date(tree: Path) -> bool:
+    """`scons -q` exits 0 exactly when there is nothing to rebuild."""
+    return scons(tree, "-q").returncode == 0
+
+
+def test_unknown_board_is_an_error_listing_the_known_ones() -> None:
+    result = scons(REPO, "board=no-such-board", "-n")
+    assert result.returncode != 0
+    assert "unknown board 'no-such-board'; known boards: virt" in result.stdout
+
+
+def test_missing_cross_compiler_names_the_setup_command(tmp_path: Path) -> None:
+    result = scons(REPO, "-n", path=str(tmp_path))
+    assert result.returncode != 0
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    assert lines == [
+        "error: riscv64-unknown-elf-gcc not found on PATH; run tools/setup "
+        "(it installs the Debian package gcc-riscv64-unknown-elf)"
+    ]
+
+
+def test_build_writes_the_three_outputs(tree: Path) -> None:
+    for name in ("kernel.elf", "loader.elf", "Image"):
+        assert (tree / "build/virt" / name).stat().st_size > 0
+
+
+def test_noop_build_does_nothing(tree: Path) -> None:
+    assert is_up_to_date(tree)
+
+
+@pytest.mark.parametrize(
+    ("edited", "old", "new"),
+    [
+        ("linker/kernel.ld.in", "ENTRY(_start)", "ENTRY(_start) /* edited */"),
+        ("tools/aubade/linkerscript.py", "PAGE_SIZE = 0x1000", "PAGE_SIZE = 0x1000  # edited"),
+        ("boards/virt.toml", "text_offset = 0x200000", "text_offset = 0x400000"),
+        ("tools/aubade/elfcheck.py", '"""', '"""Edited. '),
+    ],
+)
+def test_editing_a_build_input_rebuilds(tree: Path, edited: str, old: str, new: str) -> None:
+    path = tree / edited
+    original = path.read_text()
+    assert old in original
+    try:
+        path.write_text(original.replace(old, new, 1))
+        assert not is_up_to_date(tree), f"editing {edited} left the build up to date"
+    finally:
+        path.write_text(original)
+    assert is_up_to_date(tree)
+
+
+def symbol(elf_path: Path, name: str) -> int:
+    with elf_path.open("rb") as stream:
+        (found,) = ELFFile(stream).get_section_by_name(".symtab").get_symbol_by_name(name)
+        return found["st_value"]
+
+
+def test_image_header_matches_the_loader(tree: Path) -> None:
+    loader = tree / "build/virt/loader.elf"
+    header = read_header(tree / "build/virt/Image")
+    assert header.text_offset == 0x200000
+    assert header.image_size == symbol(loader, "__loader_end") - symbol(loader, "__loader_start")
+    assert header.image_size >= (tree / "build/virt/Image").stat().st_size
+    assert symbol(loader, "_start") == 0x80200000
+
+
+def test_kernel_is_linked_in_the_upper_half_with_separate_segments(tree: Path) -> None:
+    with (tree / "build/virt/kernel.elf").open("rb") as stream:
+        elf = ELFFile(stream)
+        loads = [s for s in elf.iter_segments() if s["p_type"] == "PT_LOAD"]
+        tls = [s for s in elf.iter_segments() if s["p_type"] == "PT_TLS"]
+        assert elf["e_entry"] == 0xFFFFFFFF80000000
+    assert [s["p_flags"] for s in loads] == [5, 4, 6]  # r-x, r--, rw-
+    assert all(s["p_vaddr"] % 0x1000 == 0 for s in loads)
+    assert len(tls) == 1
