@@ -6,9 +6,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+
 from aubade.elfcheck import CheckedElf, ElfCheckError, Segment, check_kernel_elf, main
 from aubade.payload import write_payload
-
 from tools.elfbuilder import (
     ELFCLASS32,
     ELFDATA2MSB,
