@@ -88,10 +88,8 @@ void machine_read_reserved(struct machine *machine)
 
     /* 3. The device tree itself, which the kernel reads after us. */
     add_reserved(machine, (struct reserved_range){
-                              .base = align_down(machine->dtb_phys, SV39_PAGE_SIZE),
-                              .size = align_up(machine->dtb_phys + machine->dt.total_size,
-                                               SV39_PAGE_SIZE) -
-                                      align_down(machine->dtb_phys, SV39_PAGE_SIZE),
+                              .base = machine->dtb_phys,
+                              .size = machine->dt.total_size,
                               .what = "dtb",
                               .kind = BOOT_REGION_DTB,
                           });

@@ -62,7 +62,10 @@ static void find_memory(void)
         else
             log_event("loader", "reserved", "range=0x%lx-0x%lx what=%s", range->base, end,
                       range->what);
-        if (!memmap_claim(&memory, range->base, range->size, range->kind))
+        /* Frames are whole pages: a page that holds any reserved byte is reserved. */
+        uint64_t first_page = align_down(range->base, SV39_PAGE_SIZE);
+        if (!memmap_claim(&memory, first_page, align_up(end, SV39_PAGE_SIZE) - first_page,
+                          range->kind))
             loader_panic("memmap-full", "more than %d memory regions", BOOTINFO_MAX_REGIONS);
     }
 }
