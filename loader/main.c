@@ -79,18 +79,7 @@ static void check_kernel(void)
               kernel.segment_count, kernel.has_tls ? kernel.tls.memsz : 0);
 }
 
-/* 4. The harts the kernel can run on. */
-static void find_harts(void)
-{
-    machine_read_harts(&machine);
-    char ids[BOOTINFO_MAX_HARTS * 21];
-    size_t len = 0;
-    for (uint32_t i = 0; i < machine.hart_count; i++)
-        len += fmt_snprintf(ids + len, sizeof(ids) - len, i ? ",%lu" : "%lu", machine.harts[i]);
-    log_event("loader", "harts", "count=%u ids=%s", machine.hart_count, ids);
-}
-
-/* 5. BootInfo goes in memory of its own, which the kernel keeps. */
+/* 4. BootInfo goes in memory of its own, which the kernel keeps. */
 static struct boot_info *alloc_boot_info(void)
 {
     uint64_t size = align_up(sizeof(struct boot_info), SV39_PAGE_SIZE);
@@ -100,6 +89,19 @@ static struct boot_info *alloc_boot_info(void)
     struct boot_info *info = (struct boot_info *)(uintptr_t)phys;
     memset(info, 0, size);
     return info;
+}
+
+/* 6. The harts the kernel can run on: each gets a guarded stack and a TLS
+ *    block in the kernel's half. */
+static void set_up_harts(struct boot_info *info)
+{
+    machine_read_harts(&machine);
+    char ids[BOOTINFO_MAX_HARTS * 21];
+    size_t len = 0;
+    for (uint32_t i = 0; i < machine.hart_count; i++)
+        len += fmt_snprintf(ids + len, sizeof(ids) - len, i ? ",%lu" : "%lu", machine.harts[i]);
+    log_event("loader", "harts", "count=%u ids=%s", machine.hart_count, ids);
+    map_percpu(&space, &machine, &kernel, info);
 }
 
 /* 7. Everything else BootInfo says, once no more memory will be claimed. */
@@ -142,16 +144,16 @@ noreturn void loader_main(uint64_t boot_hart, uint64_t dtb_phys)
     open_device_tree(boot_hart, dtb_phys);
     find_memory();
     check_kernel();
-    find_harts();
     struct boot_info *info = alloc_boot_info();
 
-    /* 6. The address space: the loader where it is, the kernel where it was
-     *    linked, all DRAM in the direct map, and every hart's stack and TLS. */
+    /* 5. The address space: the loader where it is, the kernel where it was
+     *    linked, all DRAM in the direct map. */
     address_space_init(&space, &memory);
     map_loader_identity(&space);
     map_kernel(&space, &kernel, info);
     map_direct(&space, &machine);
-    map_percpu(&space, &machine, &kernel, info);
+
+    set_up_harts(info);
 
     fill_boot_info(info);
 

@@ -1,0 +1,85 @@
+"""Boot fixtures: each QEMU configuration boots once, and many tests read that boot.
+
+The configurations are parameters of module-scoped fixtures. Every test of
+one configuration is put in one xdist group, so `--dist loadgroup` boots
+each configuration once, on one worker, while other workers boot the others.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from configurations import BOOT_CONFIGS, IMAGE, KERNEL_ELF, REPO, TEST_LOG_DIR, BootConfig
+from harness.boot import Boot, run_boot
+from harness.qemu_target import QemuTarget
+
+from aubade.devicetree import DeviceTree, read_device_tree
+from aubade.elfcheck import CheckedElf, check_kernel_elf
+from aubade.qemu import dump_device_tree, format_command
+
+
+# Before xdist starts its workers: they all test this one build.
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Build first, so that the tests always check what the sources build to now."""
+    if hasattr(session.config, "workerinput"):
+        return
+    scons = Path(sys.executable).with_name("scons")
+    result = subprocess.run(
+        [str(scons), "-Q"], cwd=REPO, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        pytest.exit(f"the build failed, so nothing was tested:\n{result.stdout}{result.stderr}", 2)
+
+
+def pytest_report_header() -> list[str]:
+    return [
+        "boot configurations (console logs in build/test-logs/<id>.log):",
+        *(f"  {config.id}: {format_command(config.qemu().command())}" for config in BOOT_CONFIGS),
+    ]
+
+
+# Before xdist's own hook, which reads the groups to schedule the tests.
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "boot_config" in callspec.params:
+            item.add_marker(pytest.mark.xdist_group(callspec.params["boot_config"].id))
+
+
+@pytest.fixture(scope="module", params=BOOT_CONFIGS, ids=lambda config: config.id)
+def boot_config(request: pytest.FixtureRequest) -> BootConfig:
+    return request.param
+
+
+def _require_build_output(path: Path) -> None:
+    if not path.is_file():
+        pytest.fail(f"{path} does not exist: build it with `scons`", pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def boot(boot_config: BootConfig) -> Boot:
+    """The configuration's one boot, with `-append poweroff`, run to its end."""
+    _require_build_output(IMAGE)
+    return run_boot(
+        boot_config.id, QemuTarget(boot_config.qemu()), TEST_LOG_DIR / f"{boot_config.id}.log"
+    )
+
+
+@pytest.fixture(scope="module")
+def device_tree(boot_config: BootConfig) -> DeviceTree:
+    """The device tree QEMU hands this configuration's guest (kept beside its log)."""
+    _require_build_output(IMAGE)
+    dtb = dump_device_tree(boot_config.qemu(), TEST_LOG_DIR / f"{boot_config.id}.dtb")
+    return read_device_tree(dtb)
+
+
+@pytest.fixture(scope="session")
+def kernel_elf() -> CheckedElf:
+    """kernel.elf's entry and program headers, read by the build's own validator."""
+    _require_build_output(KERNEL_ELF)
+    return check_kernel_elf(KERNEL_ELF)

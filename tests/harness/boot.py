@@ -1,0 +1,177 @@
+"""One boot, awaited phase by phase, kept for the tests that read facts from it.
+
+A boot that stops early (a panic, a timeout, QEMU exiting) is recorded, not
+raised: every test still runs, those whose lines were all printed pass or
+fail on their facts, and those that need a line the boot never reached fail
+with the harness report of why the boot stopped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from aubade.bootlog import Event, select
+from harness.machine import BootFailure, Machine
+from harness.target import Target
+
+
+@dataclass(frozen=True)
+class BootStep:
+    """A required event of the boot-log contract, in boot order."""
+
+    component: str
+    name: str
+    timeout: float
+    """Seconds allowed between the previous step's first line and this step's first line."""
+    repeats: bool = False
+    """Printed once per bank, range, segment or hart: one line or more, in a row."""
+
+    @property
+    def kind(self) -> str:
+        return f"{self.component}: {self.name}"
+
+
+# The boot of `-append poweroff`. Later phases (`kernel: late`, `kernel:
+# sched`, `kernel: init`) are rows added here.
+POWEROFF_BOOT: tuple[BootStep, ...] = (
+    # QEMU's start-up and OpenSBI come first, slow on a loaded machine.
+    BootStep("loader", "start", timeout=30),
+    BootStep("loader", "memory", timeout=5, repeats=True),
+    BootStep("loader", "reserved", timeout=5, repeats=True),
+    BootStep("loader", "kernel", timeout=5),
+    BootStep("loader", "map", timeout=5, repeats=True),
+    BootStep("loader", "harts", timeout=5),
+    BootStep("loader", "percpu", timeout=5, repeats=True),
+    BootStep("loader", "handoff", timeout=5),
+    BootStep("kernel", "early", timeout=5),
+    BootStep("kernel", "reclaim", timeout=10),
+    # The frame allocator takes in all of DRAM: 2 GiB is half a million frames.
+    BootStep("kernel", "frames", timeout=30),
+    BootStep("kernel", "region", timeout=5, repeats=True),
+    BootStep("kernel", "poweroff", timeout=10),
+)
+POWER_OFF_TIMEOUT = 10.0
+"""Seconds from the last step to the end of the console (QEMU's exit)."""
+
+
+@dataclass(frozen=True, repr=False)
+class Boot:
+    name: str
+    steps: tuple[BootStep, ...]
+    reached: int
+    """How many steps had their first line printed, in order."""
+    ended: bool
+    """The machine powered off after the last step."""
+    status: int | None
+    """The target's exit status once ended."""
+    events: tuple[Event, ...]
+    lines: tuple[str, ...]
+    log_path: Path
+    failure: str | None
+    """The harness report of why the boot stopped early, None if it did not."""
+
+    def __repr__(self) -> str:
+        # Short, because pytest prints fixture values in every failure.
+        outcome = "ended" if self.ended else f"stopped after {self.reached} steps"
+        return f"<Boot {self.name}: {outcome}, console log {self.log_path}>"
+
+    def events_of(self, component: str, name: str) -> list[Event]:
+        """Every `component: name` event, failing the test unless the boot went
+        far enough for all of them to have been printed."""
+        self.require_complete(component, name)
+        return select(self.events, component, name)
+
+    def event(self, component: str, name: str) -> Event:
+        """The one `component: name` event of the boot."""
+        events = self.events_of(component, name)
+        if len(events) != 1:
+            lines = "\n".join(f"  {event.line}" for event in events)
+            pytest.fail(
+                f"{self.name}: {len(events)} `{component}: {name}` lines, expected one:\n{lines}",
+                pytrace=False,
+            )
+        return events[0]
+
+    def all_events(self) -> tuple[Event, ...]:
+        """Every event, failing the test unless the boot ran to its end."""
+        self._require(self.ended, "the end of the boot")
+        return self.events
+
+    def all_lines(self) -> tuple[str, ...]:
+        """Every console line, failing the test unless the boot ran to its end."""
+        self._require(self.ended, "the end of the boot")
+        return self.lines
+
+    def exit_status(self) -> int | None:
+        self._require(self.ended, "the end of the boot")
+        return self.status
+
+    def require_complete(self, component: str, name: str) -> None:
+        """Fail the test unless every `component: name` line has been printed.
+
+        A step printed once is complete when it is reached; a repeated step
+        when the step after it is reached (or the boot ended, for the last);
+        an event that is no step when the boot ended.
+        """
+        kind = f"{component}: {name}"
+        kinds = [step.kind for step in self.steps]
+        if kind not in kinds:
+            self._require(self.ended, f"the end of the boot (for every `{kind}` line)")
+            return
+        index = kinds.index(kind)
+        if not self.steps[index].repeats:
+            complete = self.reached > index
+        elif index + 1 == len(kinds):
+            complete = self.ended
+        else:
+            complete = self.reached > index + 1
+        self._require(
+            complete, f"every `{kind}` line" if self.steps[index].repeats else f"`{kind}`"
+        )
+
+    def _require(self, reached: bool, what: str) -> None:
+        if not reached:
+            headline = f"{self.name}: this test needs {what}, which the boot never reached"
+            pytest.fail(f"{headline}:\n{self.failure}", pytrace=False)
+
+
+def run_boot(
+    name: str,
+    target: Target,
+    log_path: Path,
+    steps: tuple[BootStep, ...] = POWEROFF_BOOT,
+) -> Boot:
+    """Boot the target once, waiting for each step in turn, then for the power-off.
+
+    The target is off when this returns, whatever happened.
+    """
+    machine = Machine(name, target, log_path)
+    reached = 0
+    ended = False
+    status = None
+    failure = None
+    try:
+        machine.power_on()
+        for step in steps:
+            machine.wait_for(step.component, step.name, step.timeout)
+            reached += 1
+        status = machine.wait_exit(POWER_OFF_TIMEOUT)
+        ended = True
+    except BootFailure as error:
+        failure = str(error)
+    finally:
+        machine.close()
+    return Boot(
+        name=name,
+        steps=steps,
+        reached=reached,
+        ended=ended,
+        status=status,
+        events=tuple(machine.events),
+        lines=tuple(machine.lines),
+        log_path=log_path,
+        failure=failure,
+    )

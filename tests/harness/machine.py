@@ -1,0 +1,214 @@
+"""A machine booting on a target: its console log, its events and the waits for them.
+
+Every byte of the console goes to the log file as it is read, from power-on
+to power-off. Every wait also watches for `panic` events, and fails at once
+with a report that says what was awaited, what the console last said, where
+the whole log is and how to start the same machine by hand.
+"""
+
+from __future__ import annotations
+
+import codecs
+import enum
+import fcntl
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO, NoReturn
+
+from aubade.bootlog import Event, parse_line, select
+from harness.target import ConsoleClosed, Target, TargetError
+
+_TAIL_LINES = 20
+# After a panic the kernel prints its registers, then powers off; the report
+# waits this long for them so that they are part of the last console lines.
+_PANIC_REPORT_SECONDS = 3.0
+# Closing a machine still running reads what it printed so far, but for no
+# longer than this, in case it prints without end.
+_DRAIN_SECONDS = 1.0
+
+
+_SHARED_LOG = (
+    "another process is booting with this console log right now. Under pytest-xdist "
+    "this means two workers boot the same configuration: its xdist_group is not in "
+    "effect (pytest 9.2 with pytest-xdist 3.8 ignores the groups, pytest-xdist#1386)"
+)
+
+
+class BootFailure(Exception):
+    """The machine did not do what a wait expected; the message is the whole report."""
+
+
+class _Read(enum.Enum):
+    DATA = enum.auto()
+    NOTHING = enum.auto()
+    CLOSED = enum.auto()
+
+
+class Machine:
+    def __init__(self, name: str, target: Target, log_path: Path) -> None:
+        self.name = name
+        self.target = target
+        self.log_path = log_path
+        self.lines: list[str] = []
+        """Complete console lines so far, without line ends."""
+        self.events: list[Event] = []
+        self._unfinished_line = ""
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._log: BinaryIO | None = None
+        self._console_closed = False
+        self._returned = Counter[str]()
+        self._powered_on_at = 0.0
+
+    def power_on(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        print(f"{self.name}: {self.target.describe()}\n{self.name}: console log {self.log_path}")
+        self._powered_on_at = time.monotonic()
+        # The log is open before the machine starts, so it has the first byte.
+        # It is truncated only once this machine holds its lock: two machines
+        # writing one log would interleave their lines into a log of neither.
+        self._log = self.log_path.open("ab")
+        try:
+            fcntl.flock(self._log, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._console_closed = True
+            raise BootFailure(self.report(_SHARED_LOG)) from None
+        self._log.truncate(0)
+        try:
+            self.target.power_on()
+        except TargetError as error:
+            self._console_closed = True
+            raise BootFailure(self.report(str(error))) from error
+
+    def wait_for(self, component: str, name: str, timeout: float) -> Event:
+        """The next `component: name` event not returned by an earlier wait.
+
+        Waits up to `timeout` seconds for it; raises BootFailure on a timeout,
+        a console that closes first, or a panic printed before it, other than
+        the one awaited (a panic a wait returned was expected: it fails no
+        later wait).
+        """
+        kind = f"{component}: {name}"
+
+        def arrived() -> bool:
+            return len(self._printed_before_panic(component, name)) > self._returned[kind]
+
+        self._wait_until(arrived, kind, timeout)
+        event = self._printed_before_panic(component, name)[self._returned[kind]]
+        self._returned[kind] += 1
+        return event
+
+    def wait_exit(self, timeout: float) -> int | None:
+        """Wait for the console to close, then return the target's exit status."""
+        self._wait_until(
+            lambda: self._console_closed and self._unawaited_panic(None) is None, None, timeout
+        )
+        return self.target.exit_status()
+
+    def close(self) -> None:
+        """Switch the machine off, keeping in the log what it printed until then."""
+        if not self._console_closed and self._log is not None:
+            deadline = time.monotonic() + _DRAIN_SECONDS
+            while time.monotonic() < deadline and self._read(timeout=0) is _Read.DATA:
+                pass
+        self.target.power_off()
+        if self._log is not None:
+            self._log.close()
+
+    def report(self, headline: str) -> str:
+        """A failure message a person can act on without rerunning anything."""
+        # A line the machine has not finished may be the most telling one.
+        tail = [*self.lines, self._unfinished_line] if self._unfinished_line else self.lines
+        tail = tail[-_TAIL_LINES:]
+        elapsed = time.monotonic() - self._powered_on_at
+        return "\n".join(
+            [
+                f"{self.name}: {headline} ({elapsed:.1f} s after power-on)",
+                f"last {len(tail)} console lines:",
+                *(f"  | {line}" for line in tail),
+                f"whole console log: {self.log_path}",
+                self.target.describe(),
+            ]
+        )
+
+    def _wait_until(
+        self, condition: Callable[[], bool], awaited_kind: str | None, timeout: float
+    ) -> None:
+        """Read the console until `condition` holds; `awaited_kind` is the
+        event awaited, None for the power-off."""
+        awaited = "the machine to power off" if awaited_kind is None else f"`{awaited_kind}`"
+        deadline = time.monotonic() + timeout
+        while True:
+            if condition():
+                return
+            panic = self._unawaited_panic(awaited_kind)
+            if panic is not None:
+                self._fail_with_panic(self.events[panic], awaited)
+            if self._console_closed:
+                headline = f"the console closed ({self._exit_text()}) while awaiting {awaited}"
+                raise BootFailure(self.report(headline))
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise BootFailure(self.report(f"timed out after {timeout:g} s awaiting {awaited}"))
+            self._read(remaining)
+
+    def _unawaited_panic(self, awaited_kind: str | None) -> int | None:
+        """Index in `events` of the first panic that no wait has returned,
+        unless it is of the kind awaited."""
+        seen = Counter[str]()
+        for index, event in enumerate(self.events):
+            if event.name != "panic":
+                continue
+            seen[event.kind] += 1
+            if event.kind != awaited_kind and seen[event.kind] > self._returned[event.kind]:
+                return index
+        return None
+
+    def _printed_before_panic(self, component: str, name: str) -> list[Event]:
+        """The `component: name` events printed before any panic that fails a wait for them."""
+        panic = self._unawaited_panic(f"{component}: {name}")
+        return select(self.events[:panic], component, name)
+
+    def _fail_with_panic(self, panic: Event, awaited: str) -> NoReturn:
+        deadline = time.monotonic() + _PANIC_REPORT_SECONDS
+        while (remaining := deadline - time.monotonic()) > 0:
+            if self._read(remaining) is _Read.CLOSED:
+                break
+        headline = f"panicked while awaiting {awaited} ({self._exit_text()}): {panic.line}"
+        raise BootFailure(self.report(headline))
+
+    def _read(self, timeout: float) -> _Read:
+        """Take the console output that arrives within `timeout` seconds."""
+        if self._console_closed:
+            return _Read.CLOSED
+        try:
+            data = self.target.read_console(timeout)
+        except ConsoleClosed:
+            self._console_closed = True
+            rest = self._decoder.decode(b"", final=True)
+            if rest or self._unfinished_line:
+                self._take_text(rest + "\n")
+            return _Read.CLOSED
+        if not data:
+            return _Read.NOTHING
+        assert self._log is not None
+        self._log.write(data)
+        self._log.flush()
+        self._take_text(self._decoder.decode(data))
+        return _Read.DATA
+
+    def _take_text(self, text: str) -> None:
+        *complete, self._unfinished_line = (self._unfinished_line + text).split("\n")
+        for line in complete:
+            line = line.rstrip("\r")
+            self.lines.append(line)
+            event = parse_line(line)
+            if event is not None:
+                self.events.append(event)
+
+    def _exit_text(self) -> str:
+        if not self._console_closed:
+            return "still running"
+        status = self.target.exit_status()
+        return "exit status unknown" if status is None else f"exit status {status}"

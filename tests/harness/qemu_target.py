@@ -1,0 +1,111 @@
+"""A QEMU machine as a harness target, its console on a pseudo-terminal.
+
+No QEMU outlives the harness: `power_off` kills it on teardown and on a
+failed test, an atexit hook kills any left when Python exits (after Ctrl-C
+for one), and on Linux the kernel itself kills QEMU with SIGKILL when the
+process that started it dies, even from a signal that runs no Python code.
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import signal
+import sys
+from collections.abc import Callable
+
+import pexpect
+
+from aubade.qemu import QemuConfig, format_command
+from harness.target import ConsoleClosed, Target, TargetError
+
+_READ_SIZE = 65536
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+# Running QEMUs, for the atexit hook.
+_running: set[pexpect.spawn] = set()
+
+
+def _die_with_parent_hook() -> Callable[[], None] | None:
+    """A function for the forked child, before exec, that asks Linux to kill it
+    when its parent dies; None where there is no prctl."""
+    if not sys.platform.startswith("linux"):
+        return None
+    # Looked up here, in the parent: the forked child should run as little
+    # code as it can before exec.
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+
+    def die_with_parent() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+    return die_with_parent
+
+
+_DIE_WITH_PARENT = _die_with_parent_hook()
+
+
+def _kill(child: pexpect.spawn) -> None:
+    _running.discard(child)
+    # close(force=True) sends SIGHUP, SIGINT and at last SIGKILL, and reaps it.
+    child.close(force=True)
+
+
+@atexit.register
+def _kill_all_running() -> None:
+    for child in list(_running):
+        _kill(child)
+
+
+class QemuTarget(Target):
+    def __init__(self, config: QemuConfig) -> None:
+        self.config = config
+        self._child: pexpect.spawn | None = None
+
+    @property
+    def pid(self) -> int | None:
+        """QEMU's process id once powered on."""
+        return None if self._child is None else self._child.pid
+
+    def describe(self) -> str:
+        return f"QEMU command: {format_command(self.config.command())}"
+
+    def power_on(self) -> None:
+        command = self.config.command()
+        try:
+            self._child = pexpect.spawn(
+                command[0], command[1:], timeout=None, preexec_fn=_DIE_WITH_PARENT
+            )
+        except pexpect.ExceptionPexpect as error:
+            raise TargetError(f"cannot start QEMU: {error}") from error
+        _running.add(self._child)
+
+    def read_console(self, timeout: float) -> bytes:
+        child = self._child
+        if child is None:
+            raise RuntimeError("QEMU target read before power_on()")
+        if child.closed:
+            raise ConsoleClosed
+        try:
+            return child.read_nonblocking(_READ_SIZE, timeout)
+        except pexpect.TIMEOUT:
+            return b""
+        except pexpect.EOF:
+            # QEMU closes the terminal as it exits. Wait for it rather than
+            # close() at once, which would kill a QEMU still exiting and turn
+            # its exit status into a signal.
+            child.wait()
+            _running.discard(child)
+            child.close()
+            raise ConsoleClosed from None
+
+    def exit_status(self) -> int | None:
+        child = self._child
+        if child is None or child.isalive():
+            return None
+        if child.signalstatus is not None:
+            return -child.signalstatus
+        return child.exitstatus
+
+    def power_off(self) -> None:
+        if self._child is not None and not self._child.closed:
+            _kill(self._child)

@@ -1,0 +1,284 @@
+"""Facts about one `-append poweroff` boot per QEMU configuration.
+
+Each configuration boots once (the `boot` fixture); every test reads one fact
+from that boot's log and compares it with kernel.elf or with the device tree
+QEMU hands over, never with the log alone where another source exists.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from itertools import pairwise
+
+from configurations import BootConfig
+from harness.boot import Boot
+
+from aubade.bootlog import Event
+from aubade.devicetree import DeviceTree
+from aubade.elfcheck import PAGE_SIZE, CheckedElf
+
+Span = tuple[int, int]
+
+# OpenSBI v1.1 (QEMU 7.2's `-bios default`) keeps the first 512 KiB of DRAM
+# on virt and reports it in /reserved-memory of the tree it passes on.
+OPENSBI_RANGE: Span = (0x80000000, 0x80080000)
+# The start of an event line; the rest of such a line must follow the grammar.
+TIMESTAMP = re.compile(r"\[[ \d]{5}\.\d{6}\] ")
+REGION_KINDS = {"free", "kernel", "reserved", "dtb", "bootinfo", "pagetables", "percpu"}
+
+
+def overlaps(a: Span, b: Span) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def merged(spans: Iterable[Span]) -> list[Span]:
+    """The spans with touching and overlapping ones joined, by address."""
+    result: list[Span] = []
+    for start, end in sorted(spans):
+        if result and start <= result[-1][1]:
+            result[-1] = (result[-1][0], max(result[-1][1], end))
+        else:
+            result.append((start, end))
+    return result
+
+
+def covers(spans: Iterable[Span], target: Span) -> bool:
+    return any(start <= target[0] and target[1] <= end for start, end in merged(spans))
+
+
+def regions(boot: Boot, kind: str | None = None) -> list[Span]:
+    return [
+        event.range_field("range")
+        for event in boot.events_of("kernel", "region")
+        if kind is None or event.field("kind") == kind
+    ]
+
+
+def reserved_by_loader(boot: Boot, *whats: str) -> list[Span]:
+    return [
+        event.range_field("range")
+        for event in boot.events_of("loader", "reserved")
+        if event.field("what") in whats
+    ]
+
+
+def kernel_phys_spans(boot: Boot) -> list[Span]:
+    """Where the loader copied each kernel segment: phys start, size of its virt range."""
+    spans = []
+    for event in boot.events_of("loader", "map"):
+        virt_start, virt_end = event.range_field("virt")
+        phys = event.int_field("phys")
+        spans.append((phys, phys + virt_end - virt_start))
+    return spans
+
+
+def free_regions_overlapping(boot: Boot, spans: list[Span]) -> list[Span]:
+    return [free for free in regions(boot, "free") if any(overlaps(free, span) for span in spans)]
+
+
+def lines_of(events: Iterable[Event]) -> str:
+    return "\n".join(event.line for event in events)
+
+
+# The order and form of the log.
+
+
+def test_required_events_appear_in_boot_order(boot: Boot) -> None:
+    required = [step.kind for step in boot.steps]
+    printed = [event.kind for event in boot.all_events() if event.kind in required]
+    # Repeated events (one per bank, segment, hart...) count once per run.
+    runs = [kind for index, kind in enumerate(printed) if index == 0 or printed[index - 1] != kind]
+    assert runs == required, f"printed in this order: {', '.join(runs)}"
+
+
+def test_every_timestamped_line_follows_the_grammar(boot: Boot) -> None:
+    event_lines = {event.line for event in boot.all_events()}
+    malformed = [
+        line for line in boot.all_lines() if TIMESTAMP.match(line) and line not in event_lines
+    ]
+    assert malformed == []
+
+
+def test_timestamps_never_decrease(boot: Boot) -> None:
+    events = boot.all_events()
+    backwards = [
+        f"{earlier.line}\n{later.line}"
+        for earlier, later in pairwise(events)
+        if later.time < earlier.time
+    ]
+    assert backwards == []
+
+
+# The kernel ELF and how the loader maps it.
+
+
+def test_kernel_entry_equals_elf_entry(boot: Boot, kernel_elf: CheckedElf) -> None:
+    assert boot.event("loader", "kernel").int_field("entry") == kernel_elf.entry
+
+
+def test_kernel_tls_equals_elf_tls_size(boot: Boot, kernel_elf: CheckedElf) -> None:
+    tls_size = 0 if kernel_elf.tls is None else kernel_elf.tls.memsz
+    assert boot.event("loader", "kernel").int_field("tls") == tls_size
+
+
+def test_kernel_segments_equals_elf_load_count(boot: Boot, kernel_elf: CheckedElf) -> None:
+    assert boot.event("loader", "kernel").int_field("segments") == len(kernel_elf.loads)
+
+
+def test_one_map_line_per_segment(boot: Boot) -> None:
+    segments = boot.event("loader", "kernel").int_field("segments")
+    assert len(boot.events_of("loader", "map")) == segments
+
+
+def test_map_virtual_ranges_match_elf_load_segments(boot: Boot, kernel_elf: CheckedElf) -> None:
+    mapped = [event.range_field("virt") for event in boot.events_of("loader", "map")]
+    # The loader maps whole pages: from p_vaddr to p_vaddr + p_memsz rounded up.
+    pages = [(load.vaddr, -(-load.end // PAGE_SIZE) * PAGE_SIZE) for load in kernel_elf.loads]
+    assert sorted(mapped) == sorted(pages)
+
+
+def test_map_permissions_match_elf_load_flags(boot: Boot, kernel_elf: CheckedElf) -> None:
+    mapped = {
+        event.range_field("virt")[0]: event.field("perm")
+        for event in boot.events_of("loader", "map")
+    }
+    assert mapped == {segment.vaddr: segment.perm for segment in kernel_elf.loads}
+
+
+def test_map_lines_are_write_xor_execute(boot: Boot) -> None:
+    writable_code = [
+        event
+        for event in boot.events_of("loader", "map")
+        if "w" in event.field("perm") and "x" in event.field("perm")
+    ]
+    assert not writable_code, lines_of(writable_code)
+
+
+def test_handoff_entry_equals_elf_entry(boot: Boot, kernel_elf: CheckedElf) -> None:
+    assert boot.event("loader", "handoff").int_field("entry") == kernel_elf.entry
+
+
+# Memory and reserved ranges as the loader found them.
+
+
+def test_memory_banks_match_device_tree(boot: Boot, device_tree: DeviceTree) -> None:
+    reported = [
+        (event.int_field("base"), event.int_field("size"))
+        for event in boot.events_of("loader", "memory")
+    ]
+    assert sorted(reported) == [(bank.base, bank.size) for bank in device_tree.memory]
+
+
+def test_dtb_address_starts_a_reserved_dtb_range(boot: Boot) -> None:
+    dtb = boot.event("loader", "start").int_field("dtb")
+    assert [start for start, end in reserved_by_loader(boot, "dtb") if end > start] == [dtb]
+
+
+def test_opensbi_firmware_range_is_reserved_by_loader(boot: Boot) -> None:
+    assert covers(reserved_by_loader(boot, "reserved-memory"), OPENSBI_RANGE)
+
+
+# The kernel's physical memory map.
+
+
+def test_region_kinds_are_known(boot: Boot) -> None:
+    unknown = [
+        event
+        for event in boot.events_of("kernel", "region")
+        if event.field("kind") not in REGION_KINDS
+    ]
+    assert not unknown, lines_of(unknown)
+
+
+def test_regions_are_in_address_order_without_overlap(boot: Boot) -> None:
+    spans = regions(boot)
+    out_of_order = [(a, b) for a, b in pairwise(spans) if b[0] < a[1]]
+    assert out_of_order == []
+
+
+def test_regions_cover_exactly_the_memory_banks(boot: Boot, device_tree: DeviceTree) -> None:
+    assert merged(regions(boot)) == merged((bank.base, bank.end) for bank in device_tree.memory)
+
+
+def test_opensbi_firmware_range_is_a_reserved_region(boot: Boot) -> None:
+    assert covers(regions(boot, "reserved"), OPENSBI_RANGE)
+
+
+def test_free_regions_avoid_the_dtb(boot: Boot) -> None:
+    assert free_regions_overlapping(boot, reserved_by_loader(boot, "dtb")) == []
+
+
+def test_free_regions_avoid_reserved_ranges(boot: Boot) -> None:
+    # Not what=loader: the kernel reclaims the loader's image once it runs.
+    reserved = reserved_by_loader(boot, "reserved-memory", "memreserve")
+    assert free_regions_overlapping(boot, reserved) == []
+
+
+def test_free_regions_avoid_kernel_segments(boot: Boot) -> None:
+    assert free_regions_overlapping(boot, kernel_phys_spans(boot)) == []
+
+
+def test_frames_free_equals_sum_of_free_regions(boot: Boot) -> None:
+    free_bytes = sum(end - start for start, end in regions(boot, "free"))
+    assert boot.event("kernel", "frames").int_field("free") == free_bytes
+
+
+def test_frames_free_is_at_most_total(boot: Boot) -> None:
+    frames = boot.event("kernel", "frames")
+    assert frames.int_field("free") <= frames.int_field("total")
+
+
+def test_frames_total_is_at_most_dram(boot: Boot, device_tree: DeviceTree) -> None:
+    dram = sum(bank.size for bank in device_tree.memory)
+    assert boot.event("kernel", "frames").int_field("total") <= dram
+
+
+# Harts.
+
+
+def test_harts_count_equals_qemu_smp(boot: Boot, boot_config: BootConfig) -> None:
+    assert boot.event("loader", "harts").int_field("count") == boot_config.smp
+
+
+def test_harts_count_equals_device_tree_cpus(boot: Boot, device_tree: DeviceTree) -> None:
+    assert boot.event("loader", "harts").int_field("count") == len(device_tree.hart_ids)
+
+
+def test_harts_ids_equal_device_tree_cpus(boot: Boot, device_tree: DeviceTree) -> None:
+    assert sorted(boot.event("loader", "harts").int_list_field("ids")) == list(device_tree.hart_ids)
+
+
+def test_harts_count_equals_number_of_ids(boot: Boot) -> None:
+    harts = boot.event("loader", "harts")
+    assert harts.int_field("count") == len(harts.int_list_field("ids"))
+
+
+def test_one_percpu_line_per_hart(boot: Boot) -> None:
+    percpu_harts = [event.int_field("hart") for event in boot.events_of("loader", "percpu")]
+    assert sorted(percpu_harts) == sorted(boot.event("loader", "harts").int_list_field("ids"))
+
+
+def test_start_hart_is_one_of_the_harts(boot: Boot) -> None:
+    start_hart = boot.event("loader", "start").int_field("hart")
+    assert start_hart in boot.event("loader", "harts").int_list_field("ids")
+
+
+def test_early_hart_equals_start_hart(boot: Boot) -> None:
+    start_hart = boot.event("loader", "start").int_field("hart")
+    assert boot.event("kernel", "early").int_field("hart") == start_hart
+
+
+# The command line and the end of the boot.
+
+
+def test_cmdline_args_equal_device_tree_bootargs(boot: Boot, device_tree: DeviceTree) -> None:
+    assert boot.event("kernel", "cmdline").list_field("args") == device_tree.bootargs.split()
+
+
+def test_poweroff_status_is_ok(boot: Boot) -> None:
+    assert boot.event("kernel", "poweroff").field("status") == "ok"
+
+
+def test_qemu_exits_zero_after_poweroff(boot: Boot) -> None:
+    assert boot.exit_status() == 0
