@@ -1,4 +1,3 @@
-#include <aubade/fmt.h>
 #include <aubade/log.h>
 #include <aubade/poweroff.h>
 #include <stdarg.h>
@@ -7,13 +6,11 @@
 
 void kernel_panic(const char *reason, const char *detail, ...)
 {
-    char text[200];
+    log_event("kernel", "panic", "reason=%s hart=%lu", reason, current_hart);
     va_list args;
     va_start(args, detail);
-    fmt_vsnprintf(text, sizeof(text), detail, args);
+    log_vdetail(detail, args);
     va_end(args);
-    log_event("kernel", "panic", "reason=%s hart=%lu", reason, current_hart);
-    log_text("kernel: %s\n", text);
     kernel_halt_failed();
 }
 

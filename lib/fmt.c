@@ -126,20 +126,14 @@ static void buffer_sink(void *context, char c)
     buffer->len++;
 }
 
-size_t fmt_vsnprintf(char *data, size_t size, const char *format, va_list args)
+size_t fmt_snprintf(char *data, size_t size, const char *format, ...)
 {
     struct buffer buffer = {.data = data, .size = size};
+    va_list args;
+    va_start(args, format);
     fmt_vformat(buffer_sink, &buffer, format, args);
+    va_end(args);
     if (size)
         data[buffer.len < size ? buffer.len : size - 1] = '\0';
     return buffer.len;
-}
-
-size_t fmt_snprintf(char *data, size_t size, const char *format, ...)
-{
-    va_list args;
-    va_start(args, format);
-    size_t len = fmt_vsnprintf(data, size, format, args);
-    va_end(args);
-    return len;
 }

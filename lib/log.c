@@ -63,6 +63,14 @@ void log_event(const char *component, const char *event, const char *fields, ...
     line_sink(&line, '\n');
 }
 
+void log_vdetail(const char *format, va_list args)
+{
+    struct line line = {.len = 0};
+    line_format(&line, "  ");
+    fmt_vformat(line_sink, &line, format, args);
+    line_sink(&line, '\n');
+}
+
 void log_text(const char *format, ...)
 {
     struct line line = {.len = 0};

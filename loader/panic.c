@@ -1,4 +1,3 @@
-#include <aubade/fmt.h>
 #include <aubade/log.h>
 #include <aubade/poweroff.h>
 #include <stdarg.h>
@@ -14,12 +13,10 @@ void panic_set_device_tree(const struct fdt *dt)
 
 void loader_panic(const char *reason, const char *detail, ...)
 {
-    char text[200];
+    log_event("loader", "panic", "reason=%s", reason);
     va_list args;
     va_start(args, detail);
-    fmt_vsnprintf(text, sizeof(text), detail, args);
+    log_vdetail(detail, args);
     va_end(args);
-    log_event("loader", "panic", "reason=%s", reason);
-    log_text("loader: %s\n", text);
     machine_poweroff(panic_dt, mmio_identity, false);
 }

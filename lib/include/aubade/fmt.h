@@ -11,9 +11,8 @@
 typedef void (*fmt_sink)(void *context, char c);
 
 void fmt_vformat(fmt_sink sink, void *context, const char *format, va_list args);
-/* Like vsnprintf: writes at most size - 1 characters and a NUL, and returns
+/* Like snprintf: writes at most size - 1 characters and a NUL, and returns
  * the length the whole text would have. */
-size_t fmt_vsnprintf(char *buffer, size_t size, const char *format, va_list args);
 __attribute__((format(printf, 3, 4))) size_t fmt_snprintf(char *buffer, size_t size,
                                                          const char *format, ...);
 

@@ -1,9 +1,10 @@
-"""A corrupted payload: the loader must say what is wrong and power off failed.
+"""Fatal errors: each must say what went wrong and power off with a failure status.
 
 The build never embeds a bad kernel ELF (tools/aubade/elfcheck.py refuses
-it), so these tests corrupt the payload inside a built Image, as flash might,
-and boot that: each ends in `loader: panic reason=...` and a non-zero QEMU
-exit status, never a hang.
+it), so the loader tests corrupt the payload inside a built Image, as flash
+might, and boot that: each ends in `loader: panic reason=...` and a non-zero
+QEMU exit status, never a hang. The kernel test makes the kernel fault on
+purpose (`fault=null`) and checks the trap report.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from elftools.elf.elffile import ELFFile
 from harness.machine import Machine
 from harness.qemu_target import QemuTarget
 
+from aubade.bootlog import Event
 from aubade.qemu import QemuConfig
 
 LOADER_ELF = IMAGE.with_name("loader.elf")
@@ -87,21 +89,40 @@ def corrupted_image(corrupt: Callable[[bytearray], None], path: Path) -> Path:
     return path
 
 
+def boot_until_panic(name: str, config: QemuConfig, component: str) -> tuple[Machine, Event]:
+    """Boot until `component: panic`, then until QEMU exits; the machine is off after."""
+    machine = Machine(name, QemuTarget(config), TEST_LOG_DIR / f"{name}.log")
+    try:
+        machine.power_on()
+        machine.wait_for("loader", "start", timeout=30)
+        panic = machine.wait_for(component, "panic", timeout=10)
+        status = machine.wait_exit(timeout=10)
+    finally:
+        machine.close()
+    assert status not in (0, None), machine.report(f"exit status {status} after the panic")
+    return machine, panic
+
+
 @pytest.mark.parametrize("corruption", CORRUPTIONS)
 def test_corrupted_payload_panics_and_powers_off_failed(corruption: str, tmp_path: Path) -> None:
     corrupt, reason = CORRUPTIONS[corruption]
     image = corrupted_image(corrupt, tmp_path / "Image")
     config = QemuConfig(BOARD, image, smp=1, memory="128M", append="poweroff")
-    machine = Machine(
-        f"payload-{corruption}", QemuTarget(config), TEST_LOG_DIR / f"payload-{corruption}.log"
-    )
-    try:
-        machine.power_on()
-        machine.wait_for("loader", "start", timeout=30)
-        panic = machine.wait_for("loader", "panic", timeout=10)
-        assert panic.fields["reason"] == reason, machine.report("panicked for another reason")
-        status = machine.wait_exit(timeout=10)
-    finally:
-        machine.close()
-    assert status not in (0, None), machine.report(f"exit status {status} after the panic")
+    machine, panic = boot_until_panic(f"payload-{corruption}", config, "loader")
+    assert panic.fields["reason"] == reason, machine.report("panicked for another reason")
     assert not any(event.component == "kernel" for event in machine.events)
+
+
+def test_kernel_trap_reports_cause_address_and_registers() -> None:
+    config = QemuConfig(BOARD, IMAGE, smp=1, memory="128M", append="fault=null")
+    machine, panic = boot_until_panic("kernel-fault-null", config, "kernel")
+    report = machine.report("unexpected panic report")
+    assert panic.fields["reason"] == "load-page-fault", report
+    assert panic.int_field("cause") == 13, report
+    assert panic.int_field("addr") == 0, report
+    assert panic.int_field("pc") >= 0xFFFFFFFF80000000, report
+    register_lines = machine.lines[machine.lines.index(panic.line) + 1 :]
+    dumped = " ".join(register_lines).split()
+    for register in ("sepc", "scause", "stval", "ra", "sp", "tp", "a0", "t6"):
+        assert register in dumped, report
+    assert not any(event.name == "poweroff" for event in machine.events), report
