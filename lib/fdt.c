@@ -122,7 +122,9 @@ int fdt_open(struct fdt *dt, const void *blob, size_t max_size)
         .strings_size = fdt_be32(header + 32),
         .struct_size = fdt_be32(header + 36),
     };
-    if (dt->total_size < FDT_HEADER_SIZE || dt->total_size > max_size)
+    /* Node offsets are ints: a blob past 2 GiB is no device tree anyway. */
+    if (dt->total_size < FDT_HEADER_SIZE || dt->total_size > max_size ||
+        dt->total_size > INT32_MAX)
         return FDT_ERR_TRUNCATED;
     if (!range_inside(dt->struct_offset, dt->struct_size, dt->total_size) ||
         !range_inside(dt->strings_offset, dt->strings_size, dt->total_size) ||
