@@ -7,11 +7,13 @@
  */
 #include <aubade/log.h>
 #include <aubade/memmap.h>
+#include <aubade/spinlock.h>
 #include <aubade/string.h>
 
 #include "kernel.h"
 
 static struct memmap physical;
+static struct spinlock physical_lock; /* every hart allocates */
 
 struct reclaimed frames_init(const struct boot_info *info)
 {
@@ -34,17 +36,25 @@ struct reclaimed frames_init(const struct boot_info *info)
 
 uint64_t frames_alloc(uint64_t size, uint64_t align)
 {
-    return memmap_alloc(&physical, size, align, BOOT_REGION_ALLOCATED);
+    spin_lock(&physical_lock);
+    uint64_t phys = memmap_alloc(&physical, size, align, BOOT_REGION_ALLOCATED);
+    spin_unlock(&physical_lock);
+    return phys;
 }
 
 void frames_free(uint64_t phys, uint64_t size)
 {
+    spin_lock(&physical_lock);
     memmap_convert(&physical, phys, size, BOOT_REGION_ALLOCATED, BOOT_REGION_USABLE);
+    spin_unlock(&physical_lock);
 }
 
 uint64_t frames_free_bytes(void)
 {
-    return memmap_bytes(&physical, BOOT_REGION_USABLE);
+    spin_lock(&physical_lock);
+    uint64_t bytes = memmap_bytes(&physical, BOOT_REGION_USABLE);
+    spin_unlock(&physical_lock);
+    return bytes;
 }
 
 uint64_t frames_total_bytes(void)

@@ -7,12 +7,26 @@
 #include <stdbool.h>
 #include <stdnoreturn.h>
 
-/* This hart's id, one copy per hart through tp. */
-extern _Thread_local uint64_t current_hart;
-
-/* BootInfo, checked and kept (main.c). */
+/* BootInfo, checked and kept, and what the device tree says (main.c). */
 extern const struct boot_info *boot_info;
 extern struct fdt device_tree;
+extern uint64_t timebase_hz;
+
+/* Per-hart state (percpu.c): one copy per hart, through tp. */
+extern _Thread_local uint64_t current_hart;
+extern _Thread_local const struct boot_percpu *this_percpu;
+const struct boot_percpu *percpu_of(uint64_t hart_id);
+/* The hart's Early per-CPU work: its identity, stack bounds and TLS. */
+void percpu_init(uint64_t hart_id);
+/* Every online hart's TLS block holds that hart's own id. */
+void percpu_check_tls(void);
+
+/* The other harts (smp.c). */
+void smp_start_secondaries(void);
+void smp_release_secondaries(void);
+bool smp_is_online(uint64_t hart_id);
+/* The last online hart other than the boot hart, or the boot hart. */
+uint64_t smp_last_secondary(void);
 
 /* Physical memory seen through the direct map. */
 static inline void *phys_to_virt(uint64_t phys)
@@ -47,7 +61,8 @@ const char *cmdline_value(const char *key);
 void cmdline_log(void);
 
 /* Deliberate faults for testing the fault paths (fault.c). */
-void fault_inject(const char *fault);
+void fault_prepare(void);
+void fault_inject_here(void);
 
 /* Stopping (panic.c). */
 __attribute__((format(printf, 2, 3))) noreturn void kernel_panic(const char *reason,

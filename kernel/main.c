@@ -9,12 +9,9 @@
 
 #include "kernel.h"
 
-/* Starts as HART_UNKNOWN in the TLS template (.tdata), so that seeing that
- * value in early() proves the loader copied the template into our block. */
-#define HART_UNKNOWN UINT64_MAX
-_Thread_local uint64_t current_hart = HART_UNKNOWN;
 const struct boot_info *boot_info;
 struct fdt device_tree;
+uint64_t timebase_hz;
 static struct console console;
 
 /* A loader from another revision would hand over a structure we misread:
@@ -28,19 +25,17 @@ static void accept_boot_info(const struct boot_info *info)
     boot_info = info;
 }
 
-/* Early: this hart's identity, then the device tree, the console and the
- * clock, found from the device tree, never from a board address. */
+/* Early: this hart's identity, stack and TLS (per CPU), then the device
+ * tree, the console and the clock (global), found from the device tree,
+ * never from a board address. Then the other harts do their Early part. */
 static void early(void)
 {
-    if (current_hart != HART_UNKNOWN)
-        kernel_panic("tls-template", "this hart's TLS block is not a copy of the template");
-    current_hart = boot_info->boot_hart;
+    percpu_init(boot_info->boot_hart);
     int error = fdt_open(&device_tree, phys_to_virt(boot_info->dtb_phys), boot_info->dtb_size);
     if (error)
         kernel_panic("dtb-invalid", "device tree at 0x%lx: %s", boot_info->dtb_phys,
                      fdt_strerror(error));
     console_init(&console, &device_tree, device_map);
-    uint64_t timebase_hz;
     if (!cpus_timebase_hz(&device_tree, &timebase_hz))
         kernel_panic("dtb-no-timebase", "no timebase-frequency in /cpus or its cpu nodes");
     log_init(&console, timebase_hz);
@@ -48,9 +43,12 @@ static void early(void)
 
     cmdline_init(boot_info->cmdline);
     cmdline_log();
+    smp_start_secondaries();
+    fault_prepare();
 }
 
-/* Main: the loader's identity map goes, then its memory comes back. */
+/* Main, on the boot hart while the others wait: the loader's identity map
+ * goes, then its memory comes back. */
 static void main_phase(void)
 {
     unmap_lower_half();
@@ -66,12 +64,13 @@ noreturn void kernel_main(const struct boot_info *info)
     accept_boot_info(info);
     early();
     main_phase();
+    smp_release_secondaries();
 
-    fault_inject(cmdline_value("fault"));
+    fault_inject_here();
     if (cmdline_has("poweroff"))
         kernel_poweroff();
 
-    /* Nothing to schedule yet: the boot hart idles. */
+    /* Nothing to schedule yet: the boot hart idles like the others. */
     for (;;)
         asm volatile("wfi");
 }

@@ -45,13 +45,40 @@ static void log_registers(const struct trap_frame *frame)
                  frame->x[i + 2], abi_names[i + 3], frame->x[i + 3]);
 }
 
+#define CAUSE_STORE_PAGE_FAULT 15
+#define GUARD_PAGE_SIZE 4096
+
+extern char __kernel_writable_start[];
+
+static bool is_page_fault(uint64_t cause)
+{
+    return cause == 12 || cause == 13 || cause == CAUSE_STORE_PAGE_FAULT;
+}
+
 noreturn void trap_handle(const struct trap_frame *frame)
 {
     bool interrupt = frame->scause & SCAUSE_INTERRUPT;
     uint64_t code = frame->scause & ~SCAUSE_INTERRUPT;
-    const char *reason = interrupt ? "unexpected-interrupt" : exception_name(code);
-    log_event("kernel", "panic", "reason=%s cause=%lu addr=0x%lx pc=0x%lx hart=%lu", reason,
-              code, frame->stval, frame->sepc, current_hart);
+    uint64_t address = frame->stval;
+    uint64_t guard = this_percpu ? this_percpu->stack.start - GUARD_PAGE_SIZE : 0;
+
+    /* The two faults that have a name of their own: running off this hart's
+     * stack into its guard page, and writing to the kernel's text or rodata. */
+    if (!interrupt && is_page_fault(code) && this_percpu && address >= guard &&
+        address < this_percpu->stack.start) {
+        log_event("kernel", "panic",
+                  "reason=stack-overflow hart=%lu guard=0x%lx-0x%lx addr=0x%lx pc=0x%lx",
+                  current_hart, guard, this_percpu->stack.start, address, frame->sepc);
+    } else if (!interrupt && code == CAUSE_STORE_PAGE_FAULT &&
+               address >= boot_info->kernel_virt.start &&
+               address < (uintptr_t)__kernel_writable_start) {
+        log_event("kernel", "panic", "reason=kernel-readonly-write hart=%lu addr=0x%lx pc=0x%lx",
+                  current_hart, address, frame->sepc);
+    } else {
+        log_event("kernel", "panic", "reason=%s cause=%lu addr=0x%lx pc=0x%lx hart=%lu",
+                  interrupt ? "unexpected-interrupt" : exception_name(code), code, address,
+                  frame->sepc, current_hart);
+    }
     log_registers(frame);
     kernel_halt_failed();
 }

@@ -1,9 +1,14 @@
 #include <aubade/fmt.h>
 #include <aubade/log.h>
+#include <aubade/spinlock.h>
 
 static struct console fallback_console;
 static const struct console *log_console;
 static uint64_t log_timebase_hz;
+
+/* Held for a whole line, from reading the clock to the last byte: lines of
+ * several harts never interleave, and their timestamps never go backwards. */
+static struct spinlock log_lock;
 
 void log_init(const struct console *console, uint64_t timebase_hz)
 {
@@ -11,8 +16,7 @@ void log_init(const struct console *console, uint64_t timebase_hz)
     log_timebase_hz = timebase_hz;
 }
 
-/* Lines are built whole and written at once, so that a later lock around
- * console_write keeps lines from several harts apart. */
+/* Text is gathered into whole lines before it reaches the console. */
 struct line {
     char text[256];
     size_t len;
@@ -47,6 +51,7 @@ static void line_format(struct line *line, const char *format, ...)
 void log_event(const char *component, const char *event, const char *fields, ...)
 {
     struct line line = {.len = 0};
+    spin_lock(&log_lock);
     uint64_t ticks = read_time();
     uint64_t seconds = 0, micros = 0;
     if (log_timebase_hz) {
@@ -55,29 +60,33 @@ void log_event(const char *component, const char *event, const char *fields, ...
     }
     line_format(&line, "[%5lu.%06lu] %s: %s%s", seconds, micros, component, event,
                 fields[0] ? " " : "");
-
     va_list args;
     va_start(args, fields);
     fmt_vformat(line_sink, &line, fields, args);
     va_end(args);
     line_sink(&line, '\n');
+    spin_unlock(&log_lock);
 }
 
 void log_vdetail(const char *format, va_list args)
 {
     struct line line = {.len = 0};
+    spin_lock(&log_lock);
     line_format(&line, "  ");
     fmt_vformat(line_sink, &line, format, args);
     line_sink(&line, '\n');
+    spin_unlock(&log_lock);
 }
 
 void log_text(const char *format, ...)
 {
     struct line line = {.len = 0};
+    spin_lock(&log_lock);
     va_list args;
     va_start(args, format);
     fmt_vformat(line_sink, &line, format, args);
     va_end(args);
     if (line.len)
         line_flush(&line);
+    spin_unlock(&log_lock);
 }

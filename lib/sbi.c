@@ -3,6 +3,8 @@
 #define SBI_EXT_LEGACY_CONSOLE_PUTCHAR 0x01
 #define SBI_EXT_LEGACY_SHUTDOWN 0x08
 #define SBI_EXT_SYSTEM_RESET 0x53525354 /* "SRST" */
+#define SBI_EXT_HART_STATE 0x48534d      /* "HSM" */
+#define SBI_EXT_IPI 0x735049             /* "sPI" */
 #define SBI_RESET_TYPE_SHUTDOWN 0
 
 struct sbi_result sbi_call(uint64_t extension, uint64_t function, uint64_t arg0, uint64_t arg1,
@@ -20,6 +22,17 @@ struct sbi_result sbi_call(uint64_t extension, uint64_t function, uint64_t arg0,
 void sbi_console_putchar(char c)
 {
     sbi_call(SBI_EXT_LEGACY_CONSOLE_PUTCHAR, 0, (uint8_t)c, 0, 0);
+}
+
+long sbi_hart_start(uint64_t hart_id, uint64_t start, uint64_t opaque)
+{
+    return sbi_call(SBI_EXT_HART_STATE, 0, hart_id, start, opaque).error;
+}
+
+void sbi_send_ipi(uint64_t hart_id)
+{
+    /* A hart mask of one bit, based at the hart itself. */
+    sbi_call(SBI_EXT_IPI, 0, 1, hart_id, 0);
 }
 
 void sbi_shutdown(enum sbi_reset_reason reason)

@@ -21,6 +21,13 @@ enum sbi_reset_reason {
     SBI_RESET_REASON_FAILURE = 1,
 };
 
+/* Hart State Management: starts `hart_id` at physical `start` in S-mode
+ * with the MMU off, a0 = hart id, a1 = opaque. Returns an SBI error code. */
+long sbi_hart_start(uint64_t hart_id, uint64_t start, uint64_t opaque);
+
+/* Raises a supervisor software interrupt on one hart. */
+void sbi_send_ipi(uint64_t hart_id);
+
 /* System Reset extension, shutdown type; returns only if the firmware lacks it. */
 void sbi_shutdown(enum sbi_reset_reason reason);
 

@@ -1,0 +1,57 @@
+/*
+ * Per-hart state: C thread-local variables, one copy per hart in the TLS
+ * block the loader set up, reached through tp.
+ */
+#include <aubade/log.h>
+
+#include "kernel.h"
+#include "trap_frame.h"
+
+/* Starts as HART_UNKNOWN in the TLS template (.tdata): seeing that value in
+ * percpu_init() proves the loader copied the template into this block. */
+#define HART_UNKNOWN UINT64_MAX
+_Thread_local uint64_t current_hart = HART_UNKNOWN;
+_Thread_local const struct boot_percpu *this_percpu;
+
+/* Read by trap_entry: a trap whose sp is below this has overflowed its
+ * stack and is handled on trap_stack instead. */
+_Thread_local uint64_t trap_stack_floor;
+_Thread_local uint8_t trap_stack[TRAP_STACK_SIZE] __attribute__((aligned(16)));
+
+const struct boot_percpu *percpu_of(uint64_t hart_id)
+{
+    for (uint32_t i = 0; i < boot_info->hart_count; i++)
+        if (boot_info->harts[i].hart_id == hart_id)
+            return &boot_info->harts[i];
+    return NULL;
+}
+
+void percpu_init(uint64_t hart_id)
+{
+    if (current_hart != HART_UNKNOWN)
+        kernel_panic("tls-template", "hart %lu's TLS block is not a copy of the template",
+                     hart_id);
+    current_hart = hart_id;
+    this_percpu = percpu_of(hart_id);
+    if (this_percpu == NULL)
+        kernel_panic("percpu-missing", "BootInfo has no stack or TLS for hart %lu", hart_id);
+    trap_stack_floor = this_percpu->stack.start + TRAP_FRAME_SIZE;
+}
+
+void percpu_check_tls(void)
+{
+    /* The offset of current_hart from tp is the same in every hart's block:
+     * each block must hold its own hart's id there. */
+    uintptr_t thread_pointer;
+    asm("mv %0, tp" : "=r"(thread_pointer));
+    uintptr_t offset = (uintptr_t)&current_hart - thread_pointer;
+    for (uint32_t i = 0; i < boot_info->hart_count; i++) {
+        const struct boot_percpu *hart = &boot_info->harts[i];
+        if (!smp_is_online(hart->hart_id))
+            continue;
+        uint64_t seen = *(const volatile uint64_t *)(hart->tls + offset);
+        if (seen != hart->hart_id)
+            kernel_panic("percpu-tls", "hart %lu's TLS block says it is hart %lu",
+                         hart->hart_id, seen);
+    }
+}

@@ -1,0 +1,170 @@
+/*
+ * Bringing up the other harts.
+ *
+ * The kernel starts them, not the loader: the loader's job ends with one
+ * mapping and one jump, and only the kernel knows when the others may run
+ * (after its global Early work, while it does Main alone). Each hart is
+ * started with SBI HSM at secondary_entry (entry.S) with the MMU off; it
+ * turns paging on with the page tables the boot hart runs on, takes the
+ * stack and TLS block the loader made for it, and does its per-CPU Early
+ * work. Then it waits until the boot hart has finished Main.
+ */
+#include <aubade/csr.h>
+#include <aubade/fmt.h>
+#include <aubade/log.h>
+#include <aubade/sbi.h>
+
+#include "kernel.h"
+
+/* A hart that has not said `kernel: early` by then is left out of the boot. */
+#define ARRIVAL_TIMEOUT_MS 2000
+
+enum hart_state {
+    HART_OFFLINE,
+    HART_STARTING, /* hart_start succeeded; not yet in the kernel */
+    HART_ARRIVING, /* in the kernel, saying `kernel: early` */
+    HART_ONLINE,
+};
+
+/* What secondary_entry needs before it can reach anything virtual; read by
+ * physical address, so its layout is fixed (entry.S). */
+struct secondary_start {
+    uint64_t satp;
+    uint64_t stack_top;
+    uint64_t thread_pointer;
+    uint64_t continuation;
+};
+
+extern char secondary_entry[], secondary_continue[];
+
+static struct secondary_start start_blocks[BOOTINFO_MAX_HARTS];
+static uint32_t hart_states[BOOTINFO_MAX_HARTS];
+static bool main_done;
+
+static uint64_t kernel_phys(const void *virt)
+{
+    return (uintptr_t)virt - boot_info->kernel_virt.start + boot_info->kernel_phys.start;
+}
+
+static uint32_t hart_index(uint64_t hart_id)
+{
+    return (uint32_t)(percpu_of(hart_id) - boot_info->harts);
+}
+
+static enum hart_state state_of(uint32_t index)
+{
+    return __atomic_load_n(&hart_states[index], __ATOMIC_ACQUIRE);
+}
+
+static bool change_state(uint32_t index, enum hart_state from, enum hart_state to)
+{
+    uint32_t expected = from;
+    return __atomic_compare_exchange_n(&hart_states[index], &expected, to, false,
+                                       __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
+bool smp_is_online(uint64_t hart_id)
+{
+    return percpu_of(hart_id) && state_of(hart_index(hart_id)) == HART_ONLINE;
+}
+
+uint64_t smp_last_secondary(void)
+{
+    uint64_t chosen = current_hart;
+    for (uint32_t i = 0; i < boot_info->hart_count; i++)
+        if (state_of(i) == HART_ONLINE && boot_info->harts[i].hart_id != boot_info->boot_hart)
+            chosen = boot_info->harts[i].hart_id;
+    return chosen;
+}
+
+static void start_hart(uint32_t index)
+{
+    const struct boot_percpu *hart = &boot_info->harts[index];
+    start_blocks[index] = (struct secondary_start){
+        .satp = csr_read(satp),
+        .stack_top = hart->stack.end,
+        .thread_pointer = hart->tls,
+        .continuation = (uintptr_t)secondary_continue,
+    };
+    __atomic_store_n(&hart_states[index], HART_STARTING, __ATOMIC_RELEASE);
+    long error = sbi_hart_start(hart->hart_id, kernel_phys(secondary_entry),
+                                kernel_phys(&start_blocks[index]));
+    if (error) {
+        __atomic_store_n(&hart_states[index], HART_OFFLINE, __ATOMIC_RELEASE);
+        log_event("kernel", "offline", "hart=%lu reason=start-failed error=%ld", hart->hart_id,
+                  error);
+    }
+}
+
+static bool any_hart_on_its_way(void)
+{
+    for (uint32_t i = 0; i < boot_info->hart_count; i++)
+        if (state_of(i) == HART_STARTING || state_of(i) == HART_ARRIVING)
+            return true;
+    return false;
+}
+
+static void log_online_harts(void)
+{
+    char ids[BOOTINFO_MAX_HARTS * 21];
+    size_t len = 0;
+    uint32_t count = 0;
+    for (uint32_t i = 0; i < boot_info->hart_count; i++)
+        if (state_of(i) == HART_ONLINE)
+            len += fmt_snprintf(ids + len, sizeof(ids) - len, count++ ? ",%lu" : "%lu",
+                                boot_info->harts[i].hart_id);
+    log_event("kernel", "online", "count=%u ids=%s", count, ids);
+}
+
+void smp_start_secondaries(void)
+{
+    hart_states[hart_index(current_hart)] = HART_ONLINE;
+    for (uint32_t i = 0; i < boot_info->hart_count; i++)
+        if (boot_info->harts[i].hart_id != current_hart)
+            start_hart(i);
+
+    /* 1. Wait for every started hart to arrive, or for the deadline. */
+    uint64_t deadline = read_time() + timebase_hz * ARRIVAL_TIMEOUT_MS / 1000;
+    while (any_hart_on_its_way() && read_time() < deadline)
+        ;
+    /* 2. A hart still not in the kernel is left out, and said so. */
+    for (uint32_t i = 0; i < boot_info->hart_count; i++)
+        if (change_state(i, HART_STARTING, HART_OFFLINE))
+            log_event("kernel", "offline", "hart=%lu reason=timeout", boot_info->harts[i].hart_id);
+    while (any_hart_on_its_way())
+        ; /* an arriving hart is one log line from online */
+
+    log_online_harts();
+    percpu_check_tls();
+}
+
+void smp_release_secondaries(void)
+{
+    __atomic_store_n(&main_done, true, __ATOMIC_RELEASE);
+    for (uint32_t i = 0; i < boot_info->hart_count; i++)
+        if (state_of(i) == HART_ONLINE && boot_info->harts[i].hart_id != current_hart)
+            sbi_send_ipi(boot_info->harts[i].hart_id);
+}
+
+noreturn void secondary_main(uint64_t hart_id)
+{
+    percpu_init(hart_id);
+    uint32_t index = hart_index(hart_id);
+    /* Too late: the boot hart has reported this hart offline and gone on. */
+    if (!change_state(index, HART_STARTING, HART_ARRIVING))
+        for (;;)
+            asm volatile("wfi");
+    log_event("kernel", "early", "hart=%lu", current_hart);
+    __atomic_store_n(&hart_states[index], HART_ONLINE, __ATOMIC_RELEASE);
+
+    /* Sleep until Main is done: the boot hart's IPI wakes wfi even with
+     * interrupts masked, because SSIE is set in sie. */
+    csr_set(sie, SIE_SSIE);
+    while (!__atomic_load_n(&main_done, __ATOMIC_ACQUIRE))
+        asm volatile("wfi");
+    csr_clear(sip, SIE_SSIE);
+
+    fault_inject_here();
+    for (;;)
+        asm volatile("wfi");
+}
