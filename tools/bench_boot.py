@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Boot the built Image several times per configuration and print how long the
 loader and the early kernel take: the median time from `loader: start` to
-`kernel: frames`.
+`kernel: frames`, or to the last line of another event (`--until
+kernel:early` is the time until every hart has started).
 
 The times are the boot log's own timestamps (the guest's `time` CSR), so they
 leave out QEMU's start-up and OpenSBI. Boots run one after another, so they
@@ -24,7 +25,6 @@ from aubade.qemu import QemuConfig, format_command
 
 REPO = Path(__file__).resolve().parents[1]
 FROM_EVENT = ("loader", "start")
-TO_EVENT = ("kernel", "frames")
 BOOT_TIMEOUT_SECONDS = 120
 _TAIL_LINES = 20
 
@@ -33,8 +33,8 @@ class BenchError(Exception):
     """A boot did not run to an orderly power-off with both events."""
 
 
-def measure_boot(config: QemuConfig) -> float:
-    """Seconds from FROM_EVENT to TO_EVENT in one boot."""
+def measure_boot(config: QemuConfig, until: tuple[str, str]) -> float:
+    """Seconds from FROM_EVENT to the last `until` event in one boot."""
     try:
         result = subprocess.run(
             config.command(),
@@ -52,15 +52,16 @@ def measure_boot(config: QemuConfig) -> float:
     if result.returncode != 0:
         raise BenchError(_report(f"QEMU exited with status {result.returncode}", console))
     events = parse_events(console)
-    start, end = (_first(events, *event, console) for event in (FROM_EVENT, TO_EVENT))
+    start = _matching(events, *FROM_EVENT, console)[0]
+    end = _matching(events, *until, console)[-1]
     return end.time - start.time
 
 
-def _first(events: list[Event], component: str, name: str, console: str) -> Event:
+def _matching(events: list[Event], component: str, name: str, console: str) -> list[Event]:
     matching = select(events, component, name)
     if not matching:
         raise BenchError(_report(f"no `{component}: {name}` line", console))
-    return matching[0]
+    return matching
 
 
 def _report(headline: str, console: str) -> str:
@@ -87,7 +88,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--append", default="poweroff", help="kernel command line (default: %(default)s)"
     )
+    parser.add_argument(
+        "--until",
+        default="kernel:frames",
+        help="measure to the last line of this COMPONENT:EVENT (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
+    component, _, event = args.until.partition(":")
+    until = (component.strip(), event.strip())
     if args.runs < 1:
         parser.error("--runs must be at least 1")
 
@@ -99,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             config = QemuConfig(board, image, smp=smp, memory=memory, append=args.append)
             print(format_command(config.command()), file=sys.stderr)
             try:
-                milliseconds = [measure_boot(config) * 1000 for _ in range(args.runs)]
+                milliseconds = [measure_boot(config, until) * 1000 for _ in range(args.runs)]
             except BenchError as error:
                 print(f"boot failed: {error}", file=sys.stderr)
                 return 1
