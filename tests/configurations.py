@@ -5,31 +5,64 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from aubade.boards import load_board
+from aubade.boards import Board, load_board
 from aubade.qemu import QemuConfig
 
 REPO = Path(__file__).resolve().parents[1]
-BOARD = load_board("virt")
-BUILD_DIR = REPO / "build" / BOARD.name
-IMAGE = BUILD_DIR / "Image"
-KERNEL_ELF = BUILD_DIR / "kernel.elf"
 TEST_LOG_DIR = REPO / "build" / "test-logs"
+VIRT = load_board("virt")
+SIFIVE_U = load_board("sifive_u")
+BOARDS = (VIRT, SIFIVE_U)
+"""Every board the tests boot: the session builds each of them first."""
+
+
+def built(board: Board, name: str) -> Path:
+    """A build output of the board: `kernel.elf`, `loader.elf` or `Image`."""
+    return REPO / "build" / board.name / name
 
 
 @dataclass(frozen=True)
 class BootConfig:
     """A QEMU configuration the boot tests run on."""
 
+    board: Board
     smp: int
     memory: str
+    run: int = 1
+    """Which boot of the same machine this is: some facts vary from boot to boot."""
     append: str = "poweroff"
 
     @property
     def id(self) -> str:
-        return f"smp{self.smp}-{self.memory}"
+        machine = f"{self.board.name}-smp{self.smp}-{self.memory}"
+        return machine if self.run == 1 else f"{machine}-run{self.run}"
 
     def qemu(self) -> QemuConfig:
-        return QemuConfig(BOARD, IMAGE, smp=self.smp, memory=self.memory, append=self.append)
+        return QemuConfig(
+            self.board,
+            built(self.board, "Image"),
+            smp=self.smp,
+            memory=self.memory,
+            append=self.append,
+        )
 
 
-BOOT_CONFIGS = tuple(BootConfig(smp, memory) for smp in (1, 4) for memory in ("128M", "2G"))
+# virt: every -smp and every memory size at least once, not their product.
+VIRT_CONFIGS = tuple(
+    BootConfig(VIRT, smp, memory)
+    for smp, memory in (
+        (1, "128M"),
+        (1, "8G"),
+        (2, "512M"),
+        (4, "128M"),
+        (4, "2G"),
+        (8, "8G"),
+    )
+)
+# With -smp 8 OpenSBI picks the boot hart at random (not 0 in about one boot
+# in five), so the same machine boots three more times.
+REPEATED_CONFIGS = tuple(BootConfig(VIRT, 8, "8G", run) for run in (2, 3, 4))
+# sifive_u's -smp counts its E51 monitor hart too: 2 is one hart that can run
+# the kernel, 5 all four U54s. Its memory is the board's, as on the real one.
+SIFIVE_U_CONFIGS = tuple(BootConfig(SIFIVE_U, smp, SIFIVE_U.qemu_memory) for smp in (2, 5))
+BOOT_CONFIGS = VIRT_CONFIGS + REPEATED_CONFIGS + SIFIVE_U_CONFIGS

@@ -14,18 +14,24 @@ from itertools import pairwise
 from configurations import BootConfig
 from harness.boot import Boot
 
+from aubade.boards import Board
 from aubade.bootlog import Event
 from aubade.devicetree import DeviceTree
 from aubade.elfcheck import PAGE_SIZE, CheckedElf
 
 Span = tuple[int, int]
 
-# OpenSBI v1.1 (QEMU 7.2's `-bios default`) keeps the first 512 KiB of DRAM
-# on virt and reports it in /reserved-memory of the tree it passes on.
-OPENSBI_RANGE: Span = (0x80000000, 0x80080000)
+# OpenSBI v1.1 (QEMU 7.2's `-bios default`, the boards' firmware) keeps the
+# first 512 KiB of DRAM and reports it in /reserved-memory of the tree it
+# passes on; QEMU's own tree (the `device_tree` fixture) has no such node.
+OPENSBI_SIZE = 0x80000
 # The start of an event line; the rest of such a line must follow the grammar.
 TIMESTAMP = re.compile(r"\[[ \d]{5}\.\d{6}\] ")
 REGION_KINDS = {"free", "kernel", "reserved", "dtb", "bootinfo", "pagetables", "percpu"}
+
+
+def opensbi_range(board: Board) -> Span:
+    return (board.dram_base, board.dram_base + OPENSBI_SIZE)
 
 
 def overlaps(a: Span, b: Span) -> bool:
@@ -175,8 +181,8 @@ def test_dtb_address_starts_a_reserved_dtb_range(boot: Boot) -> None:
     assert [start for start, end in reserved_by_loader(boot, "dtb") if end > start] == [dtb]
 
 
-def test_opensbi_firmware_range_is_reserved_by_loader(boot: Boot) -> None:
-    assert covers(reserved_by_loader(boot, "reserved-memory"), OPENSBI_RANGE)
+def test_opensbi_firmware_range_is_reserved_by_loader(boot: Boot, boot_config: BootConfig) -> None:
+    assert covers(reserved_by_loader(boot, "reserved-memory"), opensbi_range(boot_config.board))
 
 
 # The kernel's physical memory map.
@@ -201,8 +207,8 @@ def test_regions_cover_exactly_the_memory_banks(boot: Boot, device_tree: DeviceT
     assert merged(regions(boot)) == merged((bank.base, bank.end) for bank in device_tree.memory)
 
 
-def test_opensbi_firmware_range_is_a_reserved_region(boot: Boot) -> None:
-    assert covers(regions(boot, "reserved"), OPENSBI_RANGE)
+def test_opensbi_firmware_range_is_a_reserved_region(boot: Boot, boot_config: BootConfig) -> None:
+    assert covers(regions(boot, "reserved"), opensbi_range(boot_config.board))
 
 
 def test_free_regions_avoid_the_dtb(boot: Boot) -> None:
@@ -234,18 +240,21 @@ def test_frames_total_is_at_most_dram(boot: Boot, device_tree: DeviceTree) -> No
     assert boot.event("kernel", "frames").int_field("total") <= dram
 
 
-# Harts.
+# Harts. Which of QEMU's harts can run the kernel is the device tree's to
+# say: all of them on virt, all but the E51 monitor core on sifive_u.
 
 
-def test_harts_count_equals_qemu_smp(boot: Boot, boot_config: BootConfig) -> None:
-    assert boot.event("loader", "harts").int_field("count") == boot_config.smp
+def test_device_tree_has_a_cpu_per_qemu_hart(
+    device_tree: DeviceTree, boot_config: BootConfig
+) -> None:
+    assert len(device_tree.cpus) == boot_config.smp
 
 
-def test_harts_count_equals_device_tree_cpus(boot: Boot, device_tree: DeviceTree) -> None:
+def test_harts_count_equals_device_tree_kernel_harts(boot: Boot, device_tree: DeviceTree) -> None:
     assert boot.event("loader", "harts").int_field("count") == len(device_tree.hart_ids)
 
 
-def test_harts_ids_equal_device_tree_cpus(boot: Boot, device_tree: DeviceTree) -> None:
+def test_harts_ids_equal_device_tree_kernel_harts(boot: Boot, device_tree: DeviceTree) -> None:
     assert sorted(boot.event("loader", "harts").int_list_field("ids")) == list(device_tree.hart_ids)
 
 
@@ -264,11 +273,6 @@ def test_start_hart_is_one_of_the_harts(boot: Boot) -> None:
     assert start_hart in boot.event("loader", "harts").int_list_field("ids")
 
 
-def test_early_hart_equals_start_hart(boot: Boot) -> None:
-    start_hart = boot.event("loader", "start").int_field("hart")
-    assert boot.event("kernel", "early").int_field("hart") == start_hart
-
-
 # The command line and the end of the boot.
 
 
@@ -280,5 +284,13 @@ def test_poweroff_status_is_ok(boot: Boot) -> None:
     assert boot.event("kernel", "poweroff").field("status") == "ok"
 
 
-def test_qemu_exits_zero_after_poweroff(boot: Boot) -> None:
-    assert boot.exit_status() == 0
+def test_qemu_exit_status_shows_a_clean_poweroff(boot: Boot, boot_config: BootConfig) -> None:
+    if boot_config.board.qemu_exits_on_poweroff:
+        assert boot.exit_status() == 0
+        return
+    # QEMU does not exit at this board's power-off (sifive_u has no test
+    # finisher), so there is no exit status: the harness ends QEMU. What the
+    # board can show is the kernel's own word, and that QEMU was still
+    # running, as its board file says.
+    assert boot.exit_status() is None, "QEMU exited although its board says it cannot"
+    assert boot.event("kernel", "poweroff").field("status") == "ok"

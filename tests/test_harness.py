@@ -33,13 +33,18 @@ PANIC = b"[    0.000250] loader: panic reason=elf\r\nepc: 0x80200042\r\nra: 0x80
 
 
 class ScriptedTarget(Target):
-    """A console that prints the given pieces, then closes or falls silent."""
+    """A console that prints the given pieces, then closes or falls silent,
+    like QEMU with and without a device that ends it at power-off."""
 
     def __init__(self, pieces: list[bytes], closes: bool, status: int = 0) -> None:
         self._pieces = list(pieces)
         self._closes = closes
         self._status = status
         self.powered_off = False
+
+    @property
+    def closes_at_power_off(self) -> bool:
+        return self._closes
 
     def describe(self) -> str:
         return "scripted target"
@@ -140,6 +145,27 @@ def test_full_boot_ends_with_every_step_complete(tmp_path: Path) -> None:
     assert target.powered_off
     assert (boot.ended, boot.failure, boot.exit_status()) == (True, None, 0)
     assert len(boot.events_of("loader", "map")) == 2
+
+
+def test_boot_on_a_console_that_stays_open_ends_once_it_falls_silent(tmp_path: Path) -> None:
+    target = ScriptedTarget([START, MAPS, POWEROFF], closes=False)
+    began = time.monotonic()
+    boot = run_boot("fake", target, tmp_path / "c.log", STEPS)
+    assert time.monotonic() - began < 3
+    assert target.powered_off
+    assert (boot.ended, boot.failure, boot.exit_status()) == (True, None, None)
+
+
+def test_panic_on_a_console_that_stays_open_is_reported_once_silent(tmp_path: Path) -> None:
+    machine = started(ScriptedTarget([START, PANIC], closes=False), tmp_path / "c.log")
+    began = time.monotonic()
+    with pytest.raises(BootFailure) as failure:
+        machine.wait_for("kernel", "poweroff", timeout=60)
+    # Sooner than a console that closes is given to print its registers.
+    assert time.monotonic() - began < 2
+    report = str(failure.value)
+    assert "panicked while awaiting `kernel: poweroff` (still running)" in report
+    assert "ra: 0x80200010" in report
 
 
 def test_stopped_boot_fails_only_the_tests_of_steps_not_reached(tmp_path: Path) -> None:

@@ -46,7 +46,10 @@ POWEROFF_BOOT: tuple[BootStep, ...] = (
     BootStep("loader", "harts", timeout=5),
     BootStep("loader", "percpu", timeout=5, repeats=True),
     BootStep("loader", "handoff", timeout=5),
-    BootStep("kernel", "early", timeout=5),
+    # Every hart that starts prints its own line, the boot hart first; the
+    # boot hart waits for the others before it reports who is online.
+    BootStep("kernel", "early", timeout=5, repeats=True),
+    BootStep("kernel", "online", timeout=10),
     BootStep("kernel", "reclaim", timeout=10),
     # The frame allocator takes in all of DRAM: 2 GiB is half a million frames.
     BootStep("kernel", "frames", timeout=30),
@@ -54,7 +57,8 @@ POWEROFF_BOOT: tuple[BootStep, ...] = (
     BootStep("kernel", "poweroff", timeout=10),
 )
 POWER_OFF_TIMEOUT = 10.0
-"""Seconds from the last step to the end of the console (QEMU's exit)."""
+"""Seconds from the last step to the machine's end (QEMU's exit, or silence
+where QEMU does not exit at power-off)."""
 
 
 @dataclass(frozen=True, repr=False)
@@ -66,7 +70,9 @@ class Boot:
     ended: bool
     """The machine powered off after the last step."""
     status: int | None
-    """The target's exit status once ended."""
+    """The target's exit status once ended; None if the target cannot tell
+    (QEMU still running after the power-off, on a board whose QEMU does not
+    exit at power-off)."""
     events: tuple[Event, ...]
     lines: tuple[str, ...]
     log_path: Path

@@ -27,6 +27,10 @@ _PANIC_REPORT_SECONDS = 3.0
 # Closing a machine still running reads what it printed so far, but for no
 # longer than this, in case it prints without end.
 _DRAIN_SECONDS = 1.0
+# A machine whose console does not close at power-off has said its last words
+# (the power-off line, or a panic and its registers) once it has printed
+# nothing for this long. Its lines come out microseconds apart.
+_SILENCE_SECONDS = 0.5
 
 
 _SHARED_LOG = (
@@ -60,11 +64,12 @@ class Machine:
         self._console_closed = False
         self._returned = Counter[str]()
         self._powered_on_at = 0.0
+        self._last_output_at = 0.0
 
     def power_on(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         print(f"{self.name}: {self.target.describe()}\n{self.name}: console log {self.log_path}")
-        self._powered_on_at = time.monotonic()
+        self._powered_on_at = self._last_output_at = time.monotonic()
         # The log is open before the machine starts, so it has the first byte.
         # It is truncated only once this machine holds its lock: two machines
         # writing one log would interleave their lines into a log of neither.
@@ -100,9 +105,10 @@ class Machine:
         return event
 
     def wait_exit(self, timeout: float) -> int | None:
-        """Wait for the console to close, then return the target's exit status."""
+        """Wait for the machine to finish, then return the target's exit status
+        (None if the target cannot tell)."""
         self._wait_until(
-            lambda: self._console_closed and self._unawaited_panic(None) is None, None, timeout
+            lambda: self._finished() and self._unawaited_panic(None) is None, None, timeout
         )
         return self.target.exit_status()
 
@@ -137,7 +143,12 @@ class Machine:
     ) -> None:
         """Read the console until `condition` holds; `awaited_kind` is the
         event awaited, None for the power-off."""
-        awaited = "the machine to power off" if awaited_kind is None else f"`{awaited_kind}`"
+        if awaited_kind is not None:
+            awaited = f"`{awaited_kind}`"
+        elif self.target.closes_at_power_off:
+            awaited = "the machine to power off"
+        else:
+            awaited = "the console to fall silent"
         deadline = time.monotonic() + timeout
         while True:
             if condition():
@@ -151,7 +162,9 @@ class Machine:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise BootFailure(self.report(f"timed out after {timeout:g} s awaiting {awaited}"))
-            self._read(remaining)
+            # Never longer than the silence that finishes a machine, so that
+            # a condition waiting for it sees it in time.
+            self._read(min(remaining, _SILENCE_SECONDS))
 
     def _unawaited_panic(self, awaited_kind: str | None) -> int | None:
         """Index in `events` of the first panic that no wait has returned,
@@ -165,6 +178,14 @@ class Machine:
                 return index
         return None
 
+    def _finished(self) -> bool:
+        """The machine will print nothing more: its console closed or, on a
+        target whose console stays open at power-off, it has fallen silent."""
+        if self._console_closed:
+            return True
+        silent_for = time.monotonic() - self._last_output_at
+        return not self.target.closes_at_power_off and silent_for >= _SILENCE_SECONDS
+
     def _printed_before_panic(self, component: str, name: str) -> list[Event]:
         """The `component: name` events printed before any panic that fails a wait for them."""
         panic = self._unawaited_panic(f"{component}: {name}")
@@ -172,9 +193,8 @@ class Machine:
 
     def _fail_with_panic(self, panic: Event, awaited: str) -> NoReturn:
         deadline = time.monotonic() + _PANIC_REPORT_SECONDS
-        while (remaining := deadline - time.monotonic()) > 0:
-            if self._read(remaining) is _Read.CLOSED:
-                break
+        while not self._finished() and (remaining := deadline - time.monotonic()) > 0:
+            self._read(min(remaining, _SILENCE_SECONDS))
         headline = f"panicked while awaiting {awaited} ({self._exit_text()}): {panic.line}"
         raise BootFailure(self.report(headline))
 
@@ -192,6 +212,7 @@ class Machine:
             return _Read.CLOSED
         if not data:
             return _Read.NOTHING
+        self._last_output_at = time.monotonic()
         assert self._log is not None
         self._log.write(data)
         self._log.flush()

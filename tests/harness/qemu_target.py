@@ -66,6 +66,10 @@ class QemuTarget(Target):
         """QEMU's process id once powered on."""
         return None if self._child is None else self._child.pid
 
+    @property
+    def closes_at_power_off(self) -> bool:
+        return self.config.board.qemu_exits_on_poweroff
+
     def describe(self) -> str:
         return f"QEMU command: {format_command(self.config.command())}"
 

@@ -19,6 +19,16 @@ class ConsoleClosed(Exception):
 
 
 class Target(ABC):
+    @property
+    @abstractmethod
+    def closes_at_power_off(self) -> bool:
+        """Whether the console closes by itself once the machine has powered off.
+
+        If not (QEMU without a device that ends it, a board on a serial
+        cable), the console stays open after the machine's last words and the
+        harness switches the machine off once it has fallen silent.
+        """
+
     @abstractmethod
     def describe(self) -> str:
         """How a person gets the same machine by hand (for QEMU: its command line)."""

@@ -1,15 +1,16 @@
-"""Reading memory banks, harts, bootargs and the timebase from a DTB."""
+"""Reading memory banks, cpus, bootargs and the timebase from a DTB."""
 
 from __future__ import annotations
 
 import subprocess
 from pathlib import Path
 
-from aubade.devicetree import MemoryBank, read_device_tree
+from aubade.devicetree import Cpu, MemoryBank, read_device_tree
 
 # Cells that fdt takes for strings ("ABC\0" is 0x41424300), a node with two
 # banks in one reg, 1-cell addresses, a second memory node, the timebase on
-# the cpu nodes and a disabled hart.
+# the cpu nodes, and harts the kernel cannot run on: one disabled, a monitor
+# core without an MMU, an RV32 one.
 ODD_TREE = """
 /dts-v1/;
 / {
@@ -35,9 +36,20 @@ ODD_TREE = """
     cpus {
         #address-cells = <1>;
         #size-cells = <0>;
-        cpu@3 { device_type = "cpu"; reg = <3>; timebase-frequency = <1000000>; };
-        cpu@1 { device_type = "cpu"; reg = <1>; timebase-frequency = <1000000>; };
-        cpu@2 { device_type = "cpu"; reg = <2>; status = "disabled"; };
+        cpu@3 {
+            device_type = "cpu"; reg = <3>; timebase-frequency = <1000000>;
+            riscv,isa = "rv64imafdc"; mmu-type = "riscv,sv57";
+        };
+        cpu@1 {
+            device_type = "cpu"; reg = <1>; timebase-frequency = <1000000>; status = "okay";
+            riscv,isa = "rv64imac_zicsr"; mmu-type = "riscv,sv39";
+        };
+        cpu@2 {
+            device_type = "cpu"; reg = <2>; status = "disabled";
+            riscv,isa = "rv64imac"; mmu-type = "riscv,sv39";
+        };
+        cpu@0 { device_type = "cpu"; reg = <0>; riscv,isa = "rv64imac"; };
+        cpu@4 { device_type = "cpu"; reg = <4>; riscv,isa = "rv32imac"; mmu-type = "riscv,sv32"; };
         cpu-map { };
     };
 };
@@ -56,6 +68,8 @@ def test_odd_but_valid_tree_reads_right(tmp_path: Path) -> None:
         MemoryBank(0x41424300, 0x41424300),
         MemoryBank(0x100000000, 0x80000000),
     )
+    assert [cpu.hart_id for cpu in tree.cpus] == [0, 1, 2, 3, 4]
+    assert tree.cpus[0] == Cpu(hart_id=0, enabled=True, isa="rv64imac", mmu_type="")
     assert tree.hart_ids == (1, 3)
     assert tree.bootargs == "poweroff initcall_debug"
     assert tree.timebase_frequency == 1_000_000

@@ -27,6 +27,10 @@ class Board:
     qemu_firmware: tuple[str, ...]
     qemu_memory: str
     qemu_smp: int
+    qemu_exits_on_poweroff: bool
+    """QEMU ends when the kernel powers the machine off. Without a device that
+    ends it (virt's `sifive,test0`), an SBI shutdown only stops the harts and
+    whoever runs QEMU must end it; its exit status then tells nothing."""
 
     @property
     def load_address(self) -> int:
@@ -59,4 +63,6 @@ def load_board(name: str, boards_dir: Path = BOARDS_DIR) -> Board:
         qemu_firmware=tuple(qemu["firmware"]),
         qemu_memory=qemu["memory"],
         qemu_smp=qemu["smp"],
+        # A board file says so only when its machine has no device that ends QEMU.
+        qemu_exits_on_poweroff=qemu.get("exits_on_poweroff", True),
     )

@@ -20,6 +20,9 @@ import fdt
 _DEFAULT_ADDRESS_CELLS = 2
 _DEFAULT_SIZE_CELLS = 1
 _CELL = struct.Struct(">I")
+# The address translation modes the kernel can run in (it uses Sv39, which
+# every RISC-V MMU with a larger mode also has).
+_KERNEL_MMU_TYPES = ("riscv,sv39", "riscv,sv48", "riscv,sv57")
 
 
 class DeviceTreeError(Exception):
@@ -37,15 +40,38 @@ class MemoryBank:
 
 
 @dataclass(frozen=True)
+class Cpu:
+    """A /cpus/cpu node."""
+
+    hart_id: int
+    enabled: bool
+    isa: str
+    """`riscv,isa`, such as `rv64imafdc_zicsr`."""
+    mmu_type: str
+    """`mmu-type`, such as `riscv,sv48`; empty for a hart without an MMU."""
+
+    @property
+    def runs_kernel(self) -> bool:
+        """The hart can run the kernel: enabled, RV64 and with an MMU of a mode
+        the kernel can use. Monitor cores (sifive_u's E51) cannot."""
+        return self.enabled and self.isa.startswith("rv64") and self.mmu_type in _KERNEL_MMU_TYPES
+
+
+@dataclass(frozen=True)
 class DeviceTree:
     memory: tuple[MemoryBank, ...]
     """DRAM banks of all `device_type = "memory"` nodes, by address."""
     bootargs: str
     """/chosen/bootargs, empty if absent."""
-    hart_ids: tuple[int, ...]
-    """`reg` of the enabled /cpus/cpu nodes, ascending."""
+    cpus: tuple[Cpu, ...]
+    """Every /cpus/cpu node, by hart id."""
     timebase_frequency: int
     """Hz of the `time` CSR."""
+
+    @property
+    def hart_ids(self) -> tuple[int, ...]:
+        """The harts that can run the kernel, ascending."""
+        return tuple(cpu.hart_id for cpu in self.cpus if cpu.runs_kernel)
 
 
 def read_device_tree(dtb: bytes | Path) -> DeviceTree:
@@ -55,7 +81,7 @@ def read_device_tree(dtb: bytes | Path) -> DeviceTree:
     return DeviceTree(
         memory=tuple(sorted(_memory_banks(tree.root), key=lambda bank: bank.base)),
         bootargs=_string(_node(tree, "/chosen"), "bootargs"),
-        hart_ids=tuple(sorted(_cells_value(_reg(node)) for node in cpu_nodes if _is_enabled(node))),
+        cpus=tuple(sorted(map(_cpu, cpu_nodes), key=lambda cpu: cpu.hart_id)),
         timebase_frequency=_timebase_frequency(cpus, cpu_nodes),
     )
 
@@ -66,6 +92,15 @@ def _memory_banks(node: fdt.Node) -> Iterator[MemoryBank]:
             yield MemoryBank(_cells_value(base_cells), _cells_value(size_cells))
     for child in node.nodes:
         yield from _memory_banks(child)
+
+
+def _cpu(node: fdt.Node) -> Cpu:
+    return Cpu(
+        hart_id=_cells_value(_reg(node)),
+        enabled=_is_enabled(node),
+        isa=_string(node, "riscv,isa"),
+        mmu_type=_string(node, "mmu-type"),
+    )
 
 
 def _timebase_frequency(cpus: fdt.Node, cpu_nodes: list[fdt.Node]) -> int:
