@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
+import fdt
 import pytest
 from configurations import SIFIVE_U, TEST_LOG_DIR, VIRT, built
 from elftools.elf.elffile import ELFFile
@@ -24,7 +26,7 @@ from harness.qemu_target import QemuTarget
 from aubade.boards import Board
 from aubade.bootlog import Event, select
 from aubade.elfcheck import PAGE_SIZE
-from aubade.qemu import QemuConfig
+from aubade.qemu import QemuConfig, dump_device_tree
 
 # The loader's checks do not depend on the board: one board is enough.
 IMAGE = built(VIRT, "Image")
@@ -123,6 +125,22 @@ def test_corrupted_payload_panics_and_powers_off_failed(corruption: str, tmp_pat
     machine, panic = boot_until_panic(f"payload-{corruption}", config, "loader")
     assert panic.fields["reason"] == reason, machine.report("panicked for another reason")
     assert not any(event.component == "kernel" for event in machine.events)
+
+
+def test_device_tree_without_memory_panics_and_powers_off_failed(tmp_path: Path) -> None:
+    """QEMU's own tree for the machine, less its memory node, handed over with -dtb."""
+    config = QemuConfig(VIRT, IMAGE, smp=1, memory="128M", append="poweroff")
+    tree = fdt.parse_dtb(dump_device_tree(config, tmp_path / "qemu.dtb").read_bytes())
+    memory_nodes = [node for node in tree.root.nodes if node.name.startswith("memory@")]
+    assert memory_nodes, "QEMU's tree has no memory node to take out"
+    for node in memory_nodes:
+        tree.remove_node(node.name)
+    without_memory = tmp_path / "no-memory.dtb"
+    without_memory.write_bytes(tree.to_dtb(version=17))
+
+    config = replace(config, extra_args=("-dtb", str(without_memory)))
+    machine, panic = boot_until_panic("dtb-no-memory", config, "loader")
+    assert panic.fields["reason"] == "dtb-no-memory", machine.report("panicked for another reason")
 
 
 def machines(*shapes: tuple[Board, int]) -> list[object]:
