@@ -100,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--runs must be at least 1")
 
     board = load_board(args.board)
+    if not board.qemu_exits_on_poweroff:
+        # Each boot is timed from its whole console, which ends when QEMU does.
+        parser.error(f"QEMU does not exit at power-off on {board.name}: benchmark another board")
     image = args.image or REPO / "build" / board.name / "Image"
     print(f"{'memory':>8} {'smp':>4} {'runs':>5} {'median ms':>10} {'min ms':>10} {'max ms':>10}")
     for memory in args.memory:
