@@ -140,10 +140,7 @@ static uint64_t tls_block_size(const struct kernel_elf *kernel)
 void map_percpu(struct address_space *space, const struct machine *machine,
                 const struct kernel_elf *kernel, struct boot_info *info)
 {
-    uint64_t tls_size = tls_block_size(kernel);
-    if (GUARD_PAGE_SIZE + KERNEL_STACK_SIZE + tls_size > PERCPU_SLOT_SIZE)
-        loader_panic("tls-too-large", "a TLS block of 0x%lx bytes does not fit a per-CPU slot",
-                     tls_size);
+    uint64_t tls_size = tls_block_size(kernel); /* fits: kernel_elf_check() saw to it */
     if (kernel->tls_align > SV39_PAGE_SIZE)
         loader_panic("tls-align", "TLS alignment 0x%lx is above a page", kernel->tls_align);
 

@@ -43,6 +43,9 @@ struct elf64_program_header {
 #define PT_LOAD 1
 #define PT_TLS 7
 
+/* The start of the last page of the address space. */
+#define LAST_PAGE (0ul - SV39_PAGE_SIZE)
+
 static void check_header(const struct elf64_header *header, uint64_t size)
 {
     if (size < sizeof(*header))
@@ -82,10 +85,13 @@ static void check_load(const struct elf64_program_header *ph, const struct kerne
     if ((ph->flags & PF_W) && (ph->flags & PF_X))
         loader_panic("elf-wx", "segment %u at 0x%lx is writable and executable", index,
                      ph->vaddr);
-    /* The kernel lives in the upper half, below the top of the address space. */
-    if (ph->vaddr < DIRECT_MAP_OFFSET || ph->memsz > UINT64_MAX - ph->vaddr - SV39_PAGE_SIZE)
+    if (ph->vaddr < DIRECT_MAP_OFFSET)
         loader_panic("elf-lower-half", "segment %u at 0x%lx is not in the kernel's half", index,
                      ph->vaddr);
+    /* Its pages must end below 2^64, so that rounding the end up cannot wrap. */
+    if (ph->memsz > LAST_PAGE - ph->vaddr)
+        loader_panic("elf-wraps", "segment %u at 0x%lx with memsz 0x%lx runs past the top of "
+                     "the address space", index, ph->vaddr, ph->memsz);
     if (previous && ph->vaddr < previous->vaddr)
         loader_panic("elf-unsorted", "segment %u at 0x%lx comes after one at 0x%lx", index,
                      ph->vaddr, previous->vaddr);
@@ -98,6 +104,20 @@ static bool segment_contains(const struct kernel_segment *segment, uint64_t vadd
 {
     return vaddr >= segment->vaddr && size <= segment->memsz &&
            vaddr - segment->vaddr <= segment->memsz - size;
+}
+
+/* The TLS template's initial bytes (.tdata) must be file bytes of this
+ * segment: the loader copies them from the payload into every TLS block. */
+static bool holds_tls_template(const struct kernel_segment *segment,
+                               const struct kernel_segment *tls)
+{
+    if (tls->vaddr < segment->vaddr)
+        return false;
+    uint64_t at = tls->vaddr - segment->vaddr;
+    if (tls->filesz == 0)
+        return at <= segment->memsz; /* .tbss only: nothing to copy */
+    return at <= segment->filesz && tls->filesz <= segment->filesz - at &&
+           tls->offset - segment->offset == at;
 }
 
 void kernel_elf_check(struct kernel_elf *kernel, const uint8_t *file, uint64_t size)
@@ -138,18 +158,18 @@ void kernel_elf_check(struct kernel_elf *kernel, const uint8_t *file, uint64_t s
     bool entry_inside = false;
     for (unsigned i = 0; i < kernel->segment_count; i++) {
         const struct kernel_segment *segment = &kernel->segments[i];
-        /* .tdata must come from the segment's file bytes; a .tbss-only
-         * template has no bytes, and its offset means nothing. */
-        bool template_in_file = kernel->tls.filesz == 0 ||
-                                kernel->tls.offset - segment->offset ==
-                                    kernel->tls.vaddr - segment->vaddr;
-        tls_inside |= kernel->has_tls &&
-                      segment_contains(segment, kernel->tls.vaddr, kernel->tls.filesz) &&
-                      template_in_file;
+        tls_inside |= kernel->has_tls && holds_tls_template(segment, &kernel->tls);
         entry_inside |= (segment->flags & PF_X) && segment_contains(segment, kernel->entry, 1);
     }
+    if (kernel->has_tls && kernel->tls.filesz > kernel->tls.memsz)
+        loader_panic("elf-tls-filesz", "PT_TLS filesz 0x%lx > memsz 0x%lx", kernel->tls.filesz,
+                     kernel->tls.memsz);
+    if (kernel->has_tls && kernel->tls.memsz > KERNEL_TLS_MAX)
+        loader_panic("elf-tls-size", "a PT_TLS of 0x%lx bytes does not fit the 0x%lx of a "
+                     "per-CPU slot", kernel->tls.memsz, KERNEL_TLS_MAX);
     if (!tls_inside)
-        loader_panic("elf-tls-outside", "the PT_TLS template at 0x%lx is not inside a PT_LOAD",
+        loader_panic("elf-tls-outside",
+                     "the PT_TLS template at 0x%lx is not in the file bytes of a PT_LOAD",
                      kernel->tls.vaddr);
     if (kernel->has_tls && (kernel->tls_align & (kernel->tls_align - 1)))
         loader_panic("elf-tls-align", "PT_TLS alignment 0x%lx is not a power of two",

@@ -19,6 +19,8 @@
 #define PERCPU_SLOT_SIZE 0x100000ul            /* guard page, stack, TLS block */
 #define KERNEL_STACK_SIZE 0x10000ul
 #define GUARD_PAGE_SIZE 0x1000ul
+/* What is left of a slot for the TLS block. */
+#define KERNEL_TLS_MAX (PERCPU_SLOT_SIZE - GUARD_PAGE_SIZE - KERNEL_STACK_SIZE)
 
 #define MAX_MEMORY_BANKS 16
 #define MAX_RESERVED_RANGES 32

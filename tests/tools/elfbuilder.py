@@ -47,7 +47,9 @@ class ProgramHeader:
     """One program header and the bytes it covers in the file.
 
     filesz and memsz default to len(data); offset defaults to the first free
-    place in the file that is congruent to vaddr modulo the page size.
+    place in the file that is congruent to vaddr modulo the page size, except
+    for a PT_TLS inside an earlier PT_LOAD: there it defaults to where that
+    load's bytes for vaddr are, as a linker places it.
     """
 
     type: int
@@ -84,8 +86,18 @@ def build_elf(
 
     image = bytearray(elf_header_size + len(program_headers) * program_header_size)
     table = bytearray()
+    loads: list[tuple[int, int, int]] = []  # (vaddr, offset, memsz) of each PT_LOAD so far
     for header in program_headers:
         offset = header.offset
+        if offset is None and header.type == PT_TLS:
+            offset = next(
+                (
+                    load_offset + header.vaddr - load_vaddr
+                    for load_vaddr, load_offset, load_memsz in loads
+                    if load_vaddr <= header.vaddr < load_vaddr + load_memsz
+                ),
+                None,
+            )
         if offset is None:
             offset = _first_congruent_offset(len(image), header.vaddr)
         if header.data:
@@ -93,6 +105,8 @@ def build_elf(
             image[offset : offset + len(header.data)] = header.data
         filesz = len(header.data) if header.filesz is None else header.filesz
         memsz = len(header.data) if header.memsz is None else header.memsz
+        if header.type == PT_LOAD:
+            loads.append((header.vaddr, offset, memsz))
         if elf_class == ELFCLASS64:
             fields = (header.type, header.flags, offset, header.vaddr, header.vaddr)
             fields += (filesz, memsz, header.align)

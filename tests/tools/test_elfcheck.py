@@ -103,7 +103,8 @@ def test_kernel_without_tls_passes(tmp_path: Path) -> None:
 
 def test_tls_bss_may_run_past_its_segment(tmp_path: Path) -> None:
     headers = kernel_headers()
-    headers[TLS] = replace(headers[TLS], vaddr=KERNEL_BASE + 0x3F00, filesz=0x100, memsz=0x800)
+    # .tdata ends with the data segment's file bytes; .tbss runs past the segment.
+    headers[TLS] = replace(headers[TLS], vaddr=KERNEL_BASE + 0x3100, filesz=0x100, memsz=0x1000)
     checked = check_kernel_elf(write_kernel(tmp_path, kernel_image(headers)))
     assert checked.tls is not None
 
@@ -267,7 +268,37 @@ def test_tls_image_inside_a_load(tmp_path: Path) -> None:
     assert_rejected(
         write_kernel(tmp_path, kernel_image(headers)),
         "segment 4 (PT_TLS at 0xffffffff80003ff0): its image "
-        "[0xffffffff80003ff0, 0xffffffff80004030) lies inside no PT_LOAD",
+        "[0xffffffff80003ff0, 0xffffffff80004030) lies in the file bytes of no PT_LOAD",
+    )
+
+
+def test_tls_image_in_the_file_bytes_of_its_load(tmp_path: Path) -> None:
+    """Inside the data segment's memory, but past its file bytes: nothing to copy from."""
+    headers = kernel_headers()
+    headers[TLS] = replace(headers[TLS], vaddr=KERNEL_BASE + 0x3F00, filesz=0x40, memsz=0x80)
+    assert_rejected(
+        write_kernel(tmp_path, kernel_image(headers)),
+        "segment 4 (PT_TLS at 0xffffffff80003f00): its image "
+        "[0xffffffff80003f00, 0xffffffff80003f40) lies in the file bytes of no PT_LOAD",
+    )
+
+
+def test_tls_image_at_its_loads_offset(tmp_path: Path) -> None:
+    headers = kernel_headers()
+    headers[TLS] = replace(headers[TLS], offset=0x100)  # not where its load keeps it
+    assert_rejected(
+        write_kernel(tmp_path, kernel_image(headers)),
+        "segment 4 (PT_TLS at 0xffffffff80003100): its image",
+        "lies in the file bytes of no PT_LOAD",
+    )
+
+
+def test_tls_filesz_at_most_memsz(tmp_path: Path) -> None:
+    headers = kernel_headers()
+    headers[TLS] = replace(headers[TLS], filesz=0x80, memsz=0x40)
+    assert_rejected(
+        write_kernel(tmp_path, kernel_image(headers)),
+        "segment 4 (PT_TLS at 0xffffffff80003100): filesz 0x80 exceeds memsz 0x40",
     )
 
 

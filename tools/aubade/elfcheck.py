@@ -172,14 +172,27 @@ def _check_load_order(path: Path, previous: Segment, load: Segment) -> None:
         )
 
 
+def _holds_tls_image(load: Segment, tls: Segment) -> bool:
+    """The loader copies the TLS image (.tdata, filesz bytes) from the file bytes
+    of the PT_LOAD that holds it; .tbss takes no room in the file, so memsz
+    may run past every PT_LOAD."""
+    at = tls.vaddr - load.vaddr
+    if at < 0:
+        return False
+    if tls.filesz == 0:
+        return at <= load.memsz
+    return at + tls.filesz <= load.filesz and tls.offset - load.offset == at
+
+
 def _check_tls(path: Path, tls: Segment, loads: Sequence[Segment]) -> None:
-    # Only the initialisation image (.tdata, filesz bytes) must be loaded:
-    # .tbss takes no room in the image, so memsz may run past every PT_LOAD.
-    image_end = tls.vaddr + tls.filesz
-    if not any(load.vaddr <= tls.vaddr and image_end <= load.end for load in loads):
+    where = f"{path}: {_describe('PT_TLS', tls)}"
+    if tls.filesz > tls.memsz:
+        raise ElfCheckError(f"{where}: filesz {tls.filesz:#x} exceeds memsz {tls.memsz:#x}")
+    if not any(_holds_tls_image(load, tls) for load in loads):
+        image_end = tls.vaddr + tls.filesz
         raise ElfCheckError(
-            f"{path}: {_describe('PT_TLS', tls)}: its image [{tls.vaddr:#x}, {image_end:#x}) "
-            "lies inside no PT_LOAD"
+            f"{where}: its image [{tls.vaddr:#x}, {image_end:#x}) lies in the file bytes "
+            "of no PT_LOAD"
         )
 
 
