@@ -126,9 +126,12 @@ static void fill_boot_info(struct boot_info *info)
     if (machine.bootargs)
         memcpy(info->cmdline, machine.bootargs,
                strnlen(machine.bootargs, sizeof(info->cmdline) - 1));
-    info->rng_seed_size = machine.rng_seed_size < BOOTINFO_RNG_SEED_MAX ? machine.rng_seed_size
-                                                                        : BOOTINFO_RNG_SEED_MAX;
-    memcpy(info->rng_seed, machine.rng_seed, info->rng_seed_size);
+    if (machine.rng_seed) {
+        info->rng_seed_size = machine.rng_seed_size < BOOTINFO_RNG_SEED_MAX
+                                  ? machine.rng_seed_size
+                                  : BOOTINFO_RNG_SEED_MAX;
+        memcpy(info->rng_seed, machine.rng_seed, info->rng_seed_size);
+    }
 }
 
 static const struct boot_percpu *boot_hart_percpu(const struct boot_info *info)
