@@ -154,12 +154,8 @@ static void set_up_harts(struct boot *boot)
     if (machine->hart_count == 0 || machine->hart_count > BOOTINFO_MAX_HARTS)
         fuzz_fail("accepted %u harts", machine->hart_count);
     char ids[BOOTINFO_MAX_HARTS * 21];
-    size_t len = 0;
-    for (uint32_t i = 0; i < machine->hart_count; i++) {
-        len += fmt_snprintf(ids + len, sizeof(ids) - len, i ? ",%lu" : "%lu", machine->harts[i]);
-        if (len >= sizeof(ids))
-            fuzz_fail("hart ids overflow main.c's %zu-byte list", sizeof(ids));
-    }
+    if (fmt_id_list(ids, sizeof(ids), machine->harts, machine->hart_count) >= sizeof(ids))
+        fuzz_fail("hart ids overflow main.c's %zu-byte list", sizeof(ids));
 }
 
 /* fill_boot_info(): /chosen's command line and RNG seed, copied as main.c

@@ -106,13 +106,13 @@ static bool any_hart_on_its_way(void)
 
 static void log_online_harts(void)
 {
-    char ids[BOOTINFO_MAX_HARTS * 21];
-    size_t len = 0;
+    uint64_t online[BOOTINFO_MAX_HARTS];
     uint32_t count = 0;
     for (uint32_t i = 0; i < boot_info->hart_count; i++)
         if (state_of(i) == HART_ONLINE)
-            len += fmt_snprintf(ids + len, sizeof(ids) - len, count++ ? ",%lu" : "%lu",
-                                boot_info->harts[i].hart_id);
+            online[count++] = boot_info->harts[i].hart_id;
+    char ids[BOOTINFO_MAX_HARTS * 21];
+    fmt_id_list(ids, sizeof(ids), online, count);
     log_event("kernel", "online", "count=%u ids=%s", count, ids);
 }
 

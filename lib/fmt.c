@@ -126,7 +126,10 @@ static void buffer_sink(void *context, char c)
     buffer->len++;
 }
 
-size_t fmt_snprintf(char *data, size_t size, const char *format, ...)
+/* Like snprintf: at most size - 1 characters and a NUL; returns the length
+ * the whole text would have. */
+__attribute__((format(printf, 3, 4))) static size_t fmt_snprintf(char *data, size_t size,
+                                                                const char *format, ...)
 {
     struct buffer buffer = {.data = data, .size = size};
     va_list args;
@@ -136,4 +139,14 @@ size_t fmt_snprintf(char *data, size_t size, const char *format, ...)
     if (size)
         data[buffer.len < size ? buffer.len : size - 1] = '\0';
     return buffer.len;
+}
+
+size_t fmt_id_list(char *data, size_t size, const uint64_t *ids, uint32_t count)
+{
+    size_t len = 0;
+    if (size)
+        data[0] = '\0';
+    for (uint32_t i = 0; i < count && len < size; i++)
+        len += fmt_snprintf(data + len, size - len, i ? ",%lu" : "%lu", ids[i]);
+    return len;
 }

@@ -97,9 +97,7 @@ static void set_up_harts(struct boot_info *info)
 {
     machine_read_harts(&machine);
     char ids[BOOTINFO_MAX_HARTS * 21];
-    size_t len = 0;
-    for (uint32_t i = 0; i < machine.hart_count; i++)
-        len += fmt_snprintf(ids + len, sizeof(ids) - len, i ? ",%lu" : "%lu", machine.harts[i]);
+    fmt_id_list(ids, sizeof(ids), machine.harts, machine.hart_count);
     log_event("loader", "harts", "count=%u ids=%s", machine.hart_count, ids);
     map_percpu(&space, &machine, &kernel, info);
 }
