@@ -87,8 +87,3 @@ void console_write(const struct console *console, const char *text, size_t len)
         console->driver->put(console, text[i]);
     }
 }
-
-const char *console_driver_name(const struct console *console)
-{
-    return console->driver->compatible;
-}

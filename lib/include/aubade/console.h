@@ -23,7 +23,5 @@ struct console {
 bool console_init(struct console *console, const struct fdt *dt, mmio_mapper map);
 void console_use_sbi(struct console *console);
 void console_write(const struct console *console, const char *text, size_t len);
-/* The compatible string of the driver in use, for the boot log. */
-const char *console_driver_name(const struct console *console);
 
 #endif
