@@ -140,9 +140,9 @@ static uint64_t tls_block_size(const struct kernel_elf *kernel)
 void map_percpu(struct address_space *space, const struct machine *machine,
                 const struct kernel_elf *kernel, struct boot_info *info)
 {
-    uint64_t tls_size = tls_block_size(kernel); /* fits: kernel_elf_check() saw to it */
-    if (kernel->tls_align > SV39_PAGE_SIZE)
-        loader_panic("tls-align", "TLS alignment 0x%lx is above a page", kernel->tls_align);
+    /* Size and alignment fit a page-aligned block in the slot: kernel_elf_check()
+     * saw to it. */
+    uint64_t tls_size = tls_block_size(kernel);
 
     for (uint32_t i = 0; i < machine->hart_count; i++) {
         /* Slot layout: [guard page, unmapped][stack][TLS block]. */

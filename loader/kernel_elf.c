@@ -171,8 +171,11 @@ void kernel_elf_check(struct kernel_elf *kernel, const uint8_t *file, uint64_t s
         loader_panic("elf-tls-outside",
                      "the PT_TLS template at 0x%lx is not in the file bytes of a PT_LOAD",
                      kernel->tls.vaddr);
-    if (kernel->has_tls && (kernel->tls_align & (kernel->tls_align - 1)))
-        loader_panic("elf-tls-align", "PT_TLS alignment 0x%lx is not a power of two",
+    /* TLS blocks start on a page boundary: any power of two up to a page holds. */
+    if (kernel->has_tls &&
+        ((kernel->tls_align & (kernel->tls_align - 1)) || kernel->tls_align > SV39_PAGE_SIZE))
+        loader_panic("elf-tls-align",
+                     "PT_TLS alignment 0x%lx is not a power of two up to a page",
                      kernel->tls_align);
     if (!entry_inside)
         loader_panic("elf-entry", "entry 0x%lx is not inside an executable segment",
