@@ -15,15 +15,19 @@
 static struct memmap physical;
 static struct spinlock physical_lock; /* every hart allocates */
 
-struct reclaimed frames_init(const struct boot_info *info)
+void frames_init(const struct boot_info *info)
 {
     if (info->region_count > BOOTINFO_MAX_REGIONS)
         kernel_panic("bootinfo-regions", "%u memory regions, at most %d", info->region_count,
                      BOOTINFO_MAX_REGIONS);
     physical.count = info->region_count;
     memcpy(physical.regions, info->regions, info->region_count * sizeof(info->regions[0]));
+}
 
+struct reclaimed frames_reclaim_loader(void)
+{
     struct reclaimed reclaimed = {0, 0};
+    spin_lock(&physical_lock);
     for (uint32_t i = 0; i < physical.count; i++) {
         if (physical.regions[i].kind == BOOT_REGION_LOADER) {
             reclaimed.bytes += physical.regions[i].size;
@@ -31,6 +35,7 @@ struct reclaimed frames_init(const struct boot_info *info)
         }
     }
     memmap_convert(&physical, 0, UINT64_MAX, BOOT_REGION_LOADER, BOOT_REGION_USABLE);
+    spin_unlock(&physical_lock);
     return reclaimed;
 }
 

@@ -21,9 +21,34 @@ void percpu_init(uint64_t hart_id);
 /* Every online hart's TLS block holds that hart's own id. */
 void percpu_check_tls(void);
 
-/* The other harts (smp.c). */
+/* A hart's state as the kernel wants it (cpu.c): Early, per CPU. */
+void cpu_reset_state(void);
+
+/* Random numbers (random.c): the boot seed, then one stream per hart. */
+void random_init(const uint8_t *seed, uint32_t size);
+void random_init_hart(uint64_t hart_id);
+uint64_t random_u64(void);
+
+/* The other harts (smp.c), and the phases all harts go through together. */
+enum boot_phase {
+    PHASE_EARLY = 1, /* online: Early done */
+    PHASE_MAIN,      /* on the kernel's page tables */
+    PHASE_LATE,      /* taking interrupts */
+};
+
 void smp_start_secondaries(void);
-void smp_release_secondaries(void);
+/* A secondary's first steps: false if it came too late to be let in. */
+bool smp_arrive(void);
+void smp_report_online(void);
+/* The boot hart says a phase has begun; the others wait for it, do their
+ * part and report; the boot hart waits for all reports. */
+void smp_announce(enum boot_phase phase);
+void smp_await(enum boot_phase phase);
+void smp_report(enum boot_phase phase);
+void smp_await_reports(enum boot_phase phase);
+/* Runs function(argument) on a hart past Late and waits until it returns;
+ * false if that hart is not there. */
+bool smp_call(uint64_t hart_id, void (*function)(void *argument), void *argument);
 bool smp_is_online(uint64_t hart_id);
 /* The last online hart other than the boot hart, or the boot hart. */
 uint64_t smp_last_secondary(void);
@@ -45,7 +70,10 @@ struct reclaimed {
     uint32_t ranges;
 };
 
-struct reclaimed frames_init(const struct boot_info *info);
+/* Takes over the memory map: free memory becomes allocatable. */
+void frames_init(const struct boot_info *info);
+/* Once no hart runs on the loader's page tables: its image and tables. */
+struct reclaimed frames_reclaim_loader(void);
 /* `size` bytes aligned to `align` (both multiples of the page size), or 0. */
 uint64_t frames_alloc(uint64_t size, uint64_t align);
 void frames_free(uint64_t phys, uint64_t size);
@@ -69,6 +97,8 @@ __attribute__((format(printf, 2, 3))) noreturn void kernel_panic(const char *rea
                                                                 const char *detail, ...);
 /* Orderly shutdown: `kernel: poweroff status=ok`, and QEMU exits 0. */
 noreturn void kernel_poweroff(void);
+/* Orderly shutdown after a failure found without a panic: `status=WORD`. */
+noreturn void kernel_poweroff_failed(const char *status);
 /* After a panic has been reported: power off with a failure status. */
 noreturn void kernel_halt_failed(void);
 

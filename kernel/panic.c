@@ -30,3 +30,9 @@ void kernel_poweroff(void)
     log_event("kernel", "poweroff", "status=ok");
     machine_poweroff(known_device_tree(), device_map, true);
 }
+
+void kernel_poweroff_failed(const char *status)
+{
+    log_event("kernel", "poweroff", "status=%s", status);
+    kernel_halt_failed();
+}

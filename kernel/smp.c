@@ -7,12 +7,19 @@
  * started with SBI HSM at secondary_entry (entry.S) with the MMU off; it
  * turns paging on with the page tables the boot hart runs on, takes the
  * stack and TLS block the loader made for it, and does its per-CPU Early
- * work. Then it waits until the boot hart has finished Main.
+ * work. From then on the harts move through the boot phases together: the
+ * boot hart announces a phase (smp_announce), each other hart waits for it
+ * (smp_await), does its part and reports (smp_report), and the boot hart
+ * waits for every report (smp_await_reports) before it goes on.
+ *
+ * After Late, a hart can be asked to run a function (smp_call): the request
+ * goes in its mailbox and an IPI makes it look.
  */
 #include <aubade/csr.h>
 #include <aubade/fmt.h>
 #include <aubade/log.h>
 #include <aubade/sbi.h>
+#include <aubade/spinlock.h>
 
 #include "kernel.h"
 
@@ -37,9 +44,19 @@ struct secondary_start {
 
 extern char secondary_entry[], secondary_continue[];
 
+/* A function one hart runs for another (smp_call). */
+struct mailbox {
+    struct spinlock lock; /* one caller at a time */
+    void (*function)(void *argument);
+    void *argument;
+    uint32_t done;
+};
+
 static struct secondary_start start_blocks[BOOTINFO_MAX_HARTS];
 static uint32_t hart_states[BOOTINFO_MAX_HARTS];
-static bool main_done;
+static uint32_t announced_phase;
+static uint32_t reported_phase[BOOTINFO_MAX_HARTS];
+static struct mailbox mailboxes[BOOTINFO_MAX_HARTS];
 
 static uint64_t kernel_phys(const void *virt)
 {
@@ -138,33 +155,80 @@ void smp_start_secondaries(void)
     percpu_check_tls();
 }
 
-void smp_release_secondaries(void)
+void smp_announce(enum boot_phase phase)
 {
-    __atomic_store_n(&main_done, true, __ATOMIC_RELEASE);
+    __atomic_store_n(&reported_phase[hart_index(current_hart)], phase, __ATOMIC_RELEASE);
+    __atomic_store_n(&announced_phase, phase, __ATOMIC_RELEASE);
     for (uint32_t i = 0; i < boot_info->hart_count; i++)
         if (state_of(i) == HART_ONLINE && boot_info->harts[i].hart_id != current_hart)
             sbi_send_ipi(boot_info->harts[i].hart_id);
 }
 
-noreturn void secondary_main(uint64_t hart_id)
+void smp_await(enum boot_phase phase)
 {
-    percpu_init(hart_id);
-    uint32_t index = hart_index(hart_id);
-    /* Too late: the boot hart has reported this hart offline and gone on. */
-    if (!change_state(index, HART_STARTING, HART_ARRIVING))
-        for (;;)
-            asm volatile("wfi");
-    log_event("kernel", "early", "hart=%lu", current_hart);
-    __atomic_store_n(&hart_states[index], HART_ONLINE, __ATOMIC_RELEASE);
-
-    /* Sleep until Main is done: the boot hart's IPI wakes wfi even with
-     * interrupts masked, because SSIE is set in sie. */
+    /* The boot hart's IPI wakes wfi even while interrupts are masked,
+     * because SSIE is set in sie; once they are on, software_interrupt()
+     * takes it. */
     csr_set(sie, SIE_SSIE);
-    while (!__atomic_load_n(&main_done, __ATOMIC_ACQUIRE))
+    while (__atomic_load_n(&announced_phase, __ATOMIC_ACQUIRE) < phase) {
         asm volatile("wfi");
-    csr_clear(sip, SIE_SSIE);
+        if (!(csr_read(sstatus) & SSTATUS_SIE))
+            csr_clear(sip, SIE_SSIE);
+    }
+}
 
-    fault_inject_here();
-    for (;;)
-        asm volatile("wfi");
+void smp_report(enum boot_phase phase)
+{
+    __atomic_store_n(&reported_phase[hart_index(current_hart)], phase, __ATOMIC_RELEASE);
+}
+
+void smp_await_reports(enum boot_phase phase)
+{
+    for (uint32_t i = 0; i < boot_info->hart_count; i++)
+        while (state_of(i) == HART_ONLINE &&
+               __atomic_load_n(&reported_phase[i], __ATOMIC_ACQUIRE) < phase)
+            ;
+}
+
+bool smp_call(uint64_t hart_id, void (*function)(void *argument), void *argument)
+{
+    if (hart_id == current_hart) {
+        function(argument);
+        return true;
+    }
+    if (!smp_is_online(hart_id) ||
+        __atomic_load_n(&reported_phase[hart_index(hart_id)], __ATOMIC_ACQUIRE) < PHASE_LATE)
+        return false;
+    struct mailbox *mailbox = &mailboxes[hart_index(hart_id)];
+    spin_lock(&mailbox->lock);
+    mailbox->argument = argument;
+    __atomic_store_n(&mailbox->done, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&mailbox->function, function, __ATOMIC_RELEASE);
+    sbi_send_ipi(hart_id);
+    while (!__atomic_load_n(&mailbox->done, __ATOMIC_ACQUIRE))
+        ;
+    spin_unlock(&mailbox->lock);
+    return true;
+}
+
+void software_interrupt(void)
+{
+    csr_clear(sip, SIE_SSIE);
+    struct mailbox *mailbox = &mailboxes[hart_index(current_hart)];
+    void (*function)(void *) = __atomic_exchange_n(&mailbox->function, NULL, __ATOMIC_ACQUIRE);
+    if (function) {
+        function(mailbox->argument);
+        __atomic_store_n(&mailbox->done, 1, __ATOMIC_RELEASE);
+    }
+}
+
+bool smp_arrive(void)
+{
+    /* Too late: the boot hart has reported this hart offline and gone on. */
+    return change_state(hart_index(current_hart), HART_STARTING, HART_ARRIVING);
+}
+
+void smp_report_online(void)
+{
+    __atomic_store_n(&hart_states[hart_index(current_hart)], HART_ONLINE, __ATOMIC_RELEASE);
 }

@@ -126,19 +126,22 @@ static void buffer_sink(void *context, char c)
     buffer->len++;
 }
 
-/* Like snprintf: at most size - 1 characters and a NUL; returns the length
- * the whole text would have. */
-__attribute__((format(printf, 3, 4))) static size_t fmt_snprintf(char *data, size_t size,
-                                                                const char *format, ...)
+size_t fmt_vsnprintf(char *data, size_t size, const char *format, va_list args)
 {
     struct buffer buffer = {.data = data, .size = size};
-    va_list args;
-    va_start(args, format);
     fmt_vformat(buffer_sink, &buffer, format, args);
-    va_end(args);
     if (size)
         data[buffer.len < size ? buffer.len : size - 1] = '\0';
     return buffer.len;
+}
+
+size_t fmt_snprintf(char *data, size_t size, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    size_t len = fmt_vsnprintf(data, size, format, args);
+    va_end(args);
+    return len;
 }
 
 size_t fmt_id_list(char *data, size_t size, const uint64_t *ids, uint32_t count)

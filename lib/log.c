@@ -1,10 +1,13 @@
 #include <aubade/fmt.h>
 #include <aubade/log.h>
 #include <aubade/spinlock.h>
+#include <aubade/string.h>
 
 static struct console fallback_console;
 static const struct console *log_console;
 static uint64_t log_timebase_hz;
+static enum log_level log_threshold = LOG_INFO;
+static uint64_t (*log_current_cpu)(void);
 
 /* Held for a whole line, from reading the clock to the last byte: lines of
  * several harts never interleave, and their timestamps never go backwards. */
@@ -14,6 +17,33 @@ void log_init(const struct console *console, uint64_t timebase_hz)
 {
     log_console = console;
     log_timebase_hz = timebase_hz;
+}
+
+void log_set_level(enum log_level level)
+{
+    log_threshold = level;
+}
+
+bool log_level_parse(const char *name, enum log_level *level)
+{
+    static const char *const names[] = {
+        [LOG_ERROR] = "error",
+        [LOG_WARN] = "warn",
+        [LOG_INFO] = "info",
+        [LOG_DEBUG] = "debug",
+    };
+    for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strcmp(name, names[i]) == 0) {
+            *level = (enum log_level)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+void log_set_cpu(uint64_t (*current_cpu)(void))
+{
+    log_current_cpu = current_cpu;
 }
 
 /* Text is gathered into whole lines before it reaches the console. */
@@ -48,7 +78,8 @@ static void line_format(struct line *line, const char *format, ...)
     va_end(args);
 }
 
-void log_event(const char *component, const char *event, const char *fields, ...)
+static void log_vline(const char *component, const char *event, const char *fields,
+                      va_list args)
 {
     struct line line = {.len = 0};
     spin_lock(&log_lock);
@@ -58,14 +89,34 @@ void log_event(const char *component, const char *event, const char *fields, ...
         seconds = ticks / log_timebase_hz;
         micros = ticks % log_timebase_hz * 1000000 / log_timebase_hz;
     }
-    line_format(&line, "[%5lu.%06lu] %s: %s%s", seconds, micros, component, event,
-                fields[0] ? " " : "");
-    va_list args;
-    va_start(args, fields);
-    fmt_vformat(line_sink, &line, fields, args);
-    va_end(args);
+    line_format(&line, "[%5lu.%06lu] %s: %s", seconds, micros, component, event);
+    if (fields[0]) {
+        line_sink(&line, ' ');
+        fmt_vformat(line_sink, &line, fields, args);
+    }
+    if (log_current_cpu)
+        line_format(&line, " cpu=%lu", log_current_cpu());
     line_sink(&line, '\n');
     spin_unlock(&log_lock);
+}
+
+void log_event(const char *component, const char *event, const char *fields, ...)
+{
+    va_list args;
+    va_start(args, fields);
+    log_vline(component, event, fields, args);
+    va_end(args);
+}
+
+void log_trace(enum log_level level, const char *component, const char *event,
+               const char *fields, ...)
+{
+    if (level > log_threshold)
+        return;
+    va_list args;
+    va_start(args, fields);
+    log_vline(component, event, fields, args);
+    va_end(args);
 }
 
 void log_vdetail(const char *format, va_list args)

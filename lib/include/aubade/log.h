@@ -4,20 +4,48 @@
  *     [SSSSS.UUUUUU] component: event key=value ...
  *
  * timestamped from the `time` CSR, and free-text lines around them.
+ *
+ * Contract lines (log_event) are always printed: tests and tools depend on
+ * them. Trace lines (log_trace) follow the same grammar but have a level, and
+ * only those at or above the threshold (`loglevel=` on the kernel command
+ * line) reach the console. Once log_set_cpu() is called, every line of either
+ * kind ends with `cpu=H`, the hart that printed it.
  */
 #ifndef AUBADE_LOG_H
 #define AUBADE_LOG_H
 
 #include <aubade/console.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Until this is called, lines go to the SBI console with time 0. */
 void log_init(const struct console *console, uint64_t timebase_hz);
 
+enum log_level {
+    LOG_ERROR,
+    LOG_WARN,
+    LOG_INFO,
+    LOG_DEBUG,
+};
+
+/* Trace lines above `level` are dropped; LOG_INFO until this is called. */
+void log_set_level(enum log_level level);
+/* "error", "warn", "info" or "debug"; false for anything else. */
+bool log_level_parse(const char *name, enum log_level *level);
+/* Which hart is printing, for the `cpu=` field. */
+void log_set_cpu(uint64_t (*current_cpu)(void));
+
 /* One contract line; `fields` formats the key=value part. */
 __attribute__((format(printf, 3, 4))) void log_event(const char *component, const char *event,
                                                      const char *fields, ...);
+/* A trace line of `level`, in the contract's grammar. */
+__attribute__((format(printf, 4, 5))) void log_trace(enum log_level level, const char *component,
+                                                     const char *event, const char *fields, ...);
+#define log_warn(component, event, ...) log_trace(LOG_WARN, component, event, __VA_ARGS__)
+#define log_info(component, event, ...) log_trace(LOG_INFO, component, event, __VA_ARGS__)
+#define log_debug(component, event, ...) log_trace(LOG_DEBUG, component, event, __VA_ARGS__)
+
 /* An indented free-text line under a contract line: why a panic happened. */
 void log_vdetail(const char *format, va_list args);
 /* Free text, for people: a panic's registers. */

@@ -1,0 +1,69 @@
+/*
+ * In-kernel unit tests. A test case is a function declared with
+ *
+ *     KTEST(suite, case)
+ *     {
+ *         KTEST_EXPECT(t, frames_alloc(PAGE, PAGE) != 0);
+ *     }
+ *
+ * in any file under kernel/ktest/. The macro puts a descriptor in the
+ * .ktests section; with `ktest` (or `ktest=suite,suite`) on the command line
+ * the boot hart runs every case after Late and reports in KTAP version 1.
+ * tests/test_ktest.py finds the cases by the same macro in the sources and
+ * turns each into a pytest result.
+ */
+#ifndef KTEST_H
+#define KTEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* One running case: what it has found so far. */
+struct ktest {
+    const char *name;
+    bool failed;
+    const char *skip_reason;
+};
+
+struct ktest_case {
+    const char *suite;
+    const char *name;
+    void (*run)(struct ktest *t);
+};
+
+#define KTEST(suite, case)                                                                   \
+    static void ktest_##suite##_##case(struct ktest *t);                                     \
+    static const struct ktest_case ktest_case_##suite##_##case                               \
+        __attribute__((used, section(".ktests"), aligned(8))) = {#suite, #case,               \
+                                                                  ktest_##suite##_##case};   \
+    static void ktest_##suite##_##case(struct ktest *t)
+
+/* Each records a failure with a diagnostic and returns whether it held. */
+bool ktest_check(struct ktest *t, bool held, const char *file, int line, const char *expression);
+bool ktest_check_eq(struct ktest *t, uint64_t left, uint64_t right, const char *file, int line,
+                    const char *left_text, const char *right_text);
+
+#define KTEST_EXPECT(t, condition) ktest_check(t, (condition), __FILE__, __LINE__, #condition)
+#define KTEST_EXPECT_EQ(t, left, right)                                                       \
+    ktest_check_eq(t, (uint64_t)(left), (uint64_t)(right), __FILE__, __LINE__, #left, #right)
+/* The ASSERT forms end the case when they fail: what follows needs them. */
+#define KTEST_ASSERT(t, condition)                                                            \
+    do {                                                                                      \
+        if (!KTEST_EXPECT(t, condition))                                                      \
+            return;                                                                           \
+    } while (0)
+#define KTEST_ASSERT_EQ(t, left, right)                                                       \
+    do {                                                                                      \
+        if (!KTEST_EXPECT_EQ(t, left, right))                                                 \
+            return;                                                                           \
+    } while (0)
+
+/* A diagnostic line under the case, printed whether it passes or not. */
+__attribute__((format(printf, 2, 3))) void ktest_note(struct ktest *t, const char *format, ...);
+/* The case cannot run here (say why); it is reported as skipped. */
+void ktest_skip(struct ktest *t, const char *reason);
+
+/* Runs the cases selected by the command line; true if none failed. */
+bool ktest_run(void);
+
+#endif
