@@ -104,6 +104,7 @@ static void start_hart(uint32_t index)
         .continuation = (uintptr_t)secondary_continue,
     };
     __atomic_store_n(&hart_states[index], HART_STARTING, __ATOMIC_RELEASE);
+    log_debug("smp", "start", "hart=%lu entry=0x%lx", hart->hart_id, kernel_phys(secondary_entry));
     long error = sbi_hart_start(hart->hart_id, kernel_phys(secondary_entry),
                                 kernel_phys(&start_blocks[index]));
     if (error) {
@@ -157,6 +158,9 @@ void smp_start_secondaries(void)
 
 void smp_announce(enum boot_phase phase)
 {
+    static const char *const names[] = {
+        [PHASE_EARLY] = "early", [PHASE_MAIN] = "main", [PHASE_LATE] = "late"};
+    log_debug("smp", "phase", "name=%s", names[phase]);
     __atomic_store_n(&reported_phase[hart_index(current_hart)], phase, __ATOMIC_RELEASE);
     __atomic_store_n(&announced_phase, phase, __ATOMIC_RELEASE);
     for (uint32_t i = 0; i < boot_info->hart_count; i++)

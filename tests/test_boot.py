@@ -116,6 +116,18 @@ def test_timestamps_never_decrease(boot: Boot) -> None:
     assert backwards == []
 
 
+def test_every_kernel_line_names_the_online_hart_that_printed_it(boot: Boot) -> None:
+    # The loader runs on the boot hart alone; every line after it says whose it is.
+    online = set(boot.event("kernel", "online").list_field("ids"))
+    kernel_events = [event for event in boot.all_events() if event.component != "loader"]
+    assert kernel_events
+    assert [event.line for event in kernel_events if event.fields.get("cpu") not in online] == []
+
+
+def test_debug_traces_are_off_at_the_default_loglevel(boot: Boot) -> None:
+    assert [event.line for event in boot.all_events() if event.kind == "smp: phase"] == []
+
+
 # The kernel ELF and how the loader maps it.
 
 

@@ -2,8 +2,8 @@
 
 The loader gives each hart a stack with an unmapped guard page below it and
 a TLS block; the kernel starts the other harts, each says `kernel: early`
-(or the boot hart reports it `offline`), and the boot hart sums up who is
-`online`.
+(or the boot hart reports it `offline`), the boot hart sums up who is
+`online`, and every online hart says `kernel: late` once Main is done.
 """
 
 from __future__ import annotations
@@ -142,3 +142,24 @@ def test_online_lists_the_harts_that_reached_early(boot: Boot) -> None:
     early = hart_ids(boot, "early")
     assert online.int_field("count") == len(early)
     assert sorted(online.int_list_field("ids")) == sorted(early)
+
+
+# Late, on every hart.
+
+
+def test_every_online_hart_reaches_late_exactly_once(boot: Boot) -> None:
+    online = boot.event("kernel", "online").int_list_field("ids")
+    assert sorted(hart_ids(boot, "late")) == sorted(online)
+
+
+def test_each_hart_prints_its_own_early_and_late(boot: Boot) -> None:
+    # `cpu=` is the hart that printed the line: for these two, the hart the
+    # line is about.
+    events = boot.events_of("kernel", "early") + boot.events_of("kernel", "late")
+    assert [event.line for event in events if event.field("cpu") != event.field("hart")] == []
+
+
+def test_late_comes_after_the_memory_map_on_every_hart(boot: Boot) -> None:
+    kinds = [event.kind for event in boot.all_events()]
+    last_region = len(kinds) - 1 - kinds[::-1].index("kernel: region")
+    assert "kernel: late" not in kinds[:last_region]

@@ -34,8 +34,8 @@ class BootStep:
         return f"{self.component}: {self.name}"
 
 
-# The boot of `-append poweroff`. Later phases (`kernel: late`, `kernel:
-# sched`, `kernel: init`) are rows added here.
+# The boot of `-append poweroff`. Later phases (`kernel: sched`, `kernel:
+# init`) are rows added here.
 POWEROFF_BOOT: tuple[BootStep, ...] = (
     # QEMU's start-up and OpenSBI come first, slow on a loaded machine.
     BootStep("loader", "start", timeout=30),
@@ -54,6 +54,8 @@ POWEROFF_BOOT: tuple[BootStep, ...] = (
     # The frame allocator takes in all of DRAM: 2 GiB is half a million frames.
     BootStep("kernel", "frames", timeout=30),
     BootStep("kernel", "region", timeout=5, repeats=True),
+    # Every online hart, once its traps, timer and interrupts are set up.
+    BootStep("kernel", "late", timeout=10, repeats=True),
     BootStep("kernel", "poweroff", timeout=10),
 )
 POWER_OFF_TIMEOUT = 10.0

@@ -1,0 +1,74 @@
+"""Leveled tracing: `loglevel=` on the command line lets trace lines through.
+
+Trace lines follow the contract's grammar; at `loglevel=debug` the kernel
+says, among others, which harts it starts and when each boot phase begins.
+"""
+
+from __future__ import annotations
+
+import pytest
+from configurations import TEST_LOG_DIR, VIRT, built
+from harness.boot import Boot, run_boot
+from harness.machine import Machine
+from harness.qemu_target import QemuTarget
+
+from aubade.qemu import QemuConfig
+
+SMP = 4
+# One worker boots the debug machine once for all the tests that read it.
+pytestmark = pytest.mark.xdist_group("virt-loglevel-debug")
+
+
+def virt(append: str) -> QemuConfig:
+    return QemuConfig(VIRT, built(VIRT, "Image"), smp=SMP, memory="256M", append=append)
+
+
+@pytest.fixture(scope="module")
+def debug_boot() -> Boot:
+    config = virt("poweroff loglevel=debug")
+    return run_boot("virt-loglevel-debug", QemuTarget(config), TEST_LOG_DIR / "loglevel-debug.log")
+
+
+def test_debug_boot_completes(debug_boot: Boot) -> None:
+    assert debug_boot.failure is None, debug_boot.failure
+    assert debug_boot.status == 0, debug_boot.log_path
+
+
+def test_debug_traces_the_start_of_every_secondary_hart(debug_boot: Boot) -> None:
+    boot_hart = debug_boot.event("loader", "start").field("hart")
+    harts = debug_boot.event("loader", "harts").list_field("ids")
+    started = [event for event in debug_boot.all_events() if event.kind == "smp: start"]
+    assert sorted(event.field("hart") for event in started) == sorted(
+        hart for hart in harts if hart != boot_hart
+    )
+    assert {event.field("cpu") for event in started} == {boot_hart}
+
+
+def test_debug_traces_the_phases_in_order(debug_boot: Boot) -> None:
+    events = debug_boot.all_events()
+    phases = [event.field("name") for event in events if event.kind == "smp: phase"]
+    assert phases == ["main", "late"]
+
+
+def test_trace_lines_keep_the_grammar(debug_boot: Boot) -> None:
+    # Every timestamped line parsed as an event, debug traces included.
+    event_lines = {event.line for event in debug_boot.all_events()}
+    stamped = [line for line in debug_boot.all_lines() if line.startswith("[")]
+    assert [line for line in stamped if line not in event_lines] == []
+
+
+def test_unknown_loglevel_panics_naming_the_choices() -> None:
+    name = "virt-loglevel-unknown"
+    target = QemuTarget(virt("poweroff loglevel=loud"))
+    machine = Machine(name, target, TEST_LOG_DIR / f"{name}.log")
+    try:
+        machine.power_on()
+        panic = machine.wait_for("kernel", "panic", timeout=30)
+        status = machine.wait_exit(timeout=10)
+    finally:
+        machine.close()
+    report = machine.report("unexpected end of a boot with loglevel=loud")
+    assert panic.fields["reason"] == "bad-cmdline", report
+    detail = machine.lines[machine.lines.index(panic.line) + 1]
+    assert "loglevel=loud" in detail and "debug" in detail, report
+    assert status not in (0, None), report
