@@ -31,11 +31,12 @@ struct ktest_case {
     void (*run)(struct ktest *t);
 };
 
-#define KTEST(suite, case)                                                                   \
-    static void ktest_##suite##_##case(struct ktest *t);                                     \
-    static const struct ktest_case ktest_case_##suite##_##case                               \
-        __attribute__((used, section(".ktests"), aligned(8))) = {#suite, #case,               \
-                                                                  ktest_##suite##_##case};   \
+/* no_reorder keeps the cases in source order, which the report follows. */
+#define KTEST(suite, case)                                                                    \
+    static void ktest_##suite##_##case(struct ktest *t);                                      \
+    static const struct ktest_case ktest_case_##suite##_##case                                \
+        __attribute__((used, no_reorder, section(".ktests"), aligned(8))) = {                \
+            #suite, #case, ktest_##suite##_##case};                                           \
     static void ktest_##suite##_##case(struct ktest *t)
 
 /* Each records a failure with a diagnostic and returns whether it held. */
