@@ -2,15 +2,7 @@
 #include <aubade/log.h>
 
 #include "kernel.h"
-
-/* Laid out by trap_entry in entry.S. */
-struct trap_frame {
-    uint64_t x[32]; /* x[0] holds zero, so that x[i] is register xi */
-    uint64_t sepc;
-    uint64_t scause;
-    uint64_t stval;
-    uint64_t sstatus;
-};
+#include "trap_frame.h"
 
 #define SCAUSE_INTERRUPT (1ul << 63)
 
@@ -55,7 +47,7 @@ static bool is_page_fault(uint64_t cause)
     return cause == 12 || cause == 13 || cause == CAUSE_STORE_PAGE_FAULT;
 }
 
-noreturn void trap_handle(const struct trap_frame *frame)
+void trap_handle(struct trap_frame *frame)
 {
     bool interrupt = frame->scause & SCAUSE_INTERRUPT;
     uint64_t code = frame->scause & ~SCAUSE_INTERRUPT;
