@@ -14,6 +14,7 @@
 #include <aubade/log.h>
 #include <aubade/sbi.h>
 
+#include "interrupts.h"
 #include "kernel.h"
 
 /* A hart that has not said `kernel: early` by then is left out of the boot. */
@@ -146,6 +147,13 @@ void smp_release_secondaries(void)
             sbi_send_ipi(boot_info->harts[i].hart_id);
 }
 
+/* An IPI only wakes its hart; what to do then is in memory the hart reads
+ * after wfi. Clearing SSIP stops it from trapping again. */
+void software_interrupt(void)
+{
+    csr_clear(sip, SIE_SSIE);
+}
+
 noreturn void secondary_main(uint64_t hart_id)
 {
     percpu_init(hart_id);
@@ -158,11 +166,16 @@ noreturn void secondary_main(uint64_t hart_id)
     __atomic_store_n(&hart_states[index], HART_ONLINE, __ATOMIC_RELEASE);
 
     /* Sleep until Main is done: the boot hart's IPI wakes wfi even with
-     * interrupts masked, because SSIE is set in sie. */
+     * interrupts masked, because SSIE is set in sie. Interrupts are let in
+     * only after wfi, where the IPI is taken through trap_entry and
+     * software_interrupt() and returns here: enabled before the check, the
+     * IPI could be taken between the check and wfi, and wfi would sleep on. */
     csr_set(sie, SIE_SSIE);
-    while (!__atomic_load_n(&main_done, __ATOMIC_ACQUIRE))
+    while (!__atomic_load_n(&main_done, __ATOMIC_ACQUIRE)) {
         asm volatile("wfi");
-    csr_clear(sip, SIE_SSIE);
+        csr_set(sstatus, SSTATUS_SIE);
+        csr_clear(sstatus, SSTATUS_SIE);
+    }
 
     fault_inject_here();
     for (;;)

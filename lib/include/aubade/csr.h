@@ -13,6 +13,7 @@
 #define csr_set(csr, bits) asm volatile("csrs " #csr ", %0" ::"r"((uint64_t)(bits)) : "memory")
 #define csr_clear(csr, bits) asm volatile("csrc " #csr ", %0" ::"r"((uint64_t)(bits)) : "memory")
 
+#define SSTATUS_SIE (1ul << 1) /* supervisor interrupts enabled */
 #define SIE_SSIE (1ul << 1) /* supervisor software interrupt: SBI IPIs */
 
 #endif
