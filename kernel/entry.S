@@ -44,12 +44,14 @@ secondary_continue:
     call    secondary_main      /* a0 is still the hart id */
 
 /*
- * Every trap saves the whole register file into a struct trap_frame and
- * hands it to trap_handle(). The frame goes on the interrupted stack, unless
- * that stack has run into its guard page: then on this hart's trap stack, so
- * that a stack overflow can still be reported. Nothing is expected to trap
- * yet, so trap_handle() panics and never returns; returning from traps comes
- * with interrupts.
+ * Every trap saves the whole register file and the trap's CSRs into a struct
+ * trap_frame (trap_frame.h) and hands it to trap_handle(). When that returns,
+ * everything is restored from the frame and sret resumes the interrupted
+ * code at the frame's sepc.
+ *
+ * The frame goes on the interrupted stack, unless that stack has run into its
+ * guard page: then on this hart's trap stack, so that a stack overflow can
+ * still be reported (such a trap never returns).
  */
     .balign 4
     .globl trap_entry
@@ -70,42 +72,28 @@ trap_entry:
     csrr    t0, sscratch
     sd      t0, 5 * 8(sp)
     sd      zero, 0 * 8(sp)
-    sd      x1, 1 * 8(sp)
-    sd      x3, 3 * 8(sp)
-    sd      x4, 4 * 8(sp)
-    sd      x6, 6 * 8(sp)
-    sd      x7, 7 * 8(sp)
-    sd      x8, 8 * 8(sp)
-    sd      x9, 9 * 8(sp)
-    sd      x10, 10 * 8(sp)
-    sd      x11, 11 * 8(sp)
-    sd      x12, 12 * 8(sp)
-    sd      x13, 13 * 8(sp)
-    sd      x14, 14 * 8(sp)
-    sd      x15, 15 * 8(sp)
-    sd      x16, 16 * 8(sp)
-    sd      x17, 17 * 8(sp)
-    sd      x18, 18 * 8(sp)
-    sd      x19, 19 * 8(sp)
-    sd      x20, 20 * 8(sp)
-    sd      x21, 21 * 8(sp)
-    sd      x22, 22 * 8(sp)
-    sd      x23, 23 * 8(sp)
-    sd      x24, 24 * 8(sp)
-    sd      x25, 25 * 8(sp)
-    sd      x26, 26 * 8(sp)
-    sd      x27, 27 * 8(sp)
-    sd      x28, 28 * 8(sp)
-    sd      x29, 29 * 8(sp)
-    sd      x30, 30 * 8(sp)
-    sd      x31, 31 * 8(sp)
+    .irp    n, 1, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
+    sd      x\n, \n * 8(sp)
+    .endr
     csrr    t0, sepc
-    sd      t0, 32 * 8(sp)
+    sd      t0, TRAP_FRAME_SEPC(sp)
     csrr    t0, scause
-    sd      t0, 33 * 8(sp)
+    sd      t0, TRAP_FRAME_SCAUSE(sp)
     csrr    t0, stval
-    sd      t0, 34 * 8(sp)
+    sd      t0, TRAP_FRAME_STVAL(sp)
     csrr    t0, sstatus
-    sd      t0, 35 * 8(sp)
+    sd      t0, TRAP_FRAME_SSTATUS(sp)
     mv      a0, sp
     call    trap_handle
+
+    /* sstatus brings back SPP and SPIE, which sret needs to return to the
+     * right mode with the right interrupt enable. */
+    ld      t0, TRAP_FRAME_SEPC(sp)
+    csrw    sepc, t0
+    ld      t0, TRAP_FRAME_SSTATUS(sp)
+    csrw    sstatus, t0
+    .irp    n, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
+    ld      x\n, \n * 8(sp)
+    .endr
+    ld      sp, 2 * 8(sp)       /* last: it is the base of every load above */
+    sret

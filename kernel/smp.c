@@ -21,6 +21,7 @@
 #include <aubade/sbi.h>
 #include <aubade/spinlock.h>
 
+#include "interrupts.h"
 #include "kernel.h"
 
 /* A hart that has not said `kernel: early` by then is left out of the boot. */

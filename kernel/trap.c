@@ -1,18 +1,18 @@
-/* Decoding a trap and reporting it. */
+/*
+ * What a trap is: an interrupt goes to its handler (interrupts.h) and the
+ * interrupted code goes on; an exception in the kernel is a bug, decoded,
+ * reported and fatal.
+ */
 #include <aubade/log.h>
 
+#include "interrupts.h"
 #include "kernel.h"
-
-/* Laid out by trap_entry in entry.S. */
-struct trap_frame {
-    uint64_t x[32]; /* x[0] holds zero, so that x[i] is register xi */
-    uint64_t sepc;
-    uint64_t scause;
-    uint64_t stval;
-    uint64_t sstatus;
-};
+#include "trap_frame.h"
 
 #define SCAUSE_INTERRUPT (1ul << 63)
+#define INTERRUPT_SOFTWARE 1
+#define INTERRUPT_TIMER 5
+#define INTERRUPT_EXTERNAL 9
 
 static const char *exception_name(uint64_t cause)
 {
@@ -55,30 +55,56 @@ static bool is_page_fault(uint64_t cause)
     return cause == 12 || cause == 13 || cause == CAUSE_STORE_PAGE_FAULT;
 }
 
-noreturn void trap_handle(const struct trap_frame *frame)
+static noreturn void report_exception(const struct trap_frame *frame)
 {
-    bool interrupt = frame->scause & SCAUSE_INTERRUPT;
-    uint64_t code = frame->scause & ~SCAUSE_INTERRUPT;
+    uint64_t code = frame->scause;
     uint64_t address = frame->stval;
     uint64_t guard = this_percpu ? this_percpu->stack.start - GUARD_PAGE_SIZE : 0;
 
     /* The two faults that have a name of their own: running off this hart's
      * stack into its guard page, and writing to the kernel's text or rodata. */
-    if (!interrupt && is_page_fault(code) && this_percpu && address >= guard &&
+    if (is_page_fault(code) && this_percpu && address >= guard &&
         address < this_percpu->stack.start) {
         log_event("kernel", "panic",
                   "reason=stack-overflow hart=%lu guard=0x%lx-0x%lx addr=0x%lx pc=0x%lx",
                   current_hart, guard, this_percpu->stack.start, address, frame->sepc);
-    } else if (!interrupt && code == CAUSE_STORE_PAGE_FAULT &&
-               address >= boot_info->kernel_virt.start &&
+    } else if (code == CAUSE_STORE_PAGE_FAULT && address >= boot_info->kernel_virt.start &&
                address < (uintptr_t)__kernel_writable_start) {
         log_event("kernel", "panic", "reason=kernel-readonly-write hart=%lu addr=0x%lx pc=0x%lx",
                   current_hart, address, frame->sepc);
     } else {
         log_event("kernel", "panic", "reason=%s cause=%lu addr=0x%lx pc=0x%lx hart=%lu",
-                  interrupt ? "unexpected-interrupt" : exception_name(code), code, address,
-                  frame->sepc, current_hart);
+                  exception_name(code), code, address, frame->sepc, current_hart);
     }
     log_registers(frame);
     kernel_halt_failed();
+}
+
+/* An interrupt nobody enabled: as fatal as an exception, and reported the same way. */
+static noreturn void report_unexpected_interrupt(const struct trap_frame *frame, uint64_t code)
+{
+    log_event("kernel", "panic", "reason=unexpected-interrupt cause=%lu pc=0x%lx hart=%lu", code,
+              frame->sepc, current_hart);
+    log_registers(frame);
+    kernel_halt_failed();
+}
+
+void trap_handle(struct trap_frame *frame)
+{
+    if (!(frame->scause & SCAUSE_INTERRUPT))
+        report_exception(frame);
+    uint64_t code = frame->scause & ~SCAUSE_INTERRUPT;
+    switch (code) {
+    case INTERRUPT_SOFTWARE:
+        software_interrupt();
+        break;
+    case INTERRUPT_TIMER:
+        timer_interrupt();
+        break;
+    case INTERRUPT_EXTERNAL:
+        external_interrupt();
+        break;
+    default:
+        report_unexpected_interrupt(frame, code);
+    }
 }

@@ -1,12 +1,46 @@
-/* Shared by trap_entry (entry.S) and the C that reads what it saved. */
+/*
+ * What trap_entry (entry.S) saves on every trap, shared by the assembly that
+ * writes and restores it and the C that reads it: the offsets below are the
+ * one layout, and the struct is checked against them.
+ */
 #ifndef TRAP_FRAME_H
 #define TRAP_FRAME_H
 
-/* x0..x31, then sepc, scause, stval, sstatus. */
+/* x0..x31 at 8 * i, then the trap's CSRs. */
+#define TRAP_FRAME_SEPC (32 * 8)
+#define TRAP_FRAME_SCAUSE (33 * 8)
+#define TRAP_FRAME_STVAL (34 * 8)
+#define TRAP_FRAME_SSTATUS (35 * 8)
+/* A multiple of 16, so that the stack stays aligned below the frame. */
 #define TRAP_FRAME_SIZE (36 * 8)
 
 /* Each hart's emergency stack, in its TLS block: traps taken on a stack that
  * has run into its guard page are handled there. */
 #define TRAP_STACK_SIZE 4096
+
+#ifndef __ASSEMBLER__
+#include <stddef.h>
+#include <stdint.h>
+
+struct trap_frame {
+    uint64_t x[32]; /* x[0] holds zero, so that x[i] is register xi */
+    uint64_t sepc;
+    uint64_t scause;
+    uint64_t stval;
+    uint64_t sstatus;
+};
+
+_Static_assert(offsetof(struct trap_frame, sepc) == TRAP_FRAME_SEPC, "sepc offset");
+_Static_assert(offsetof(struct trap_frame, scause) == TRAP_FRAME_SCAUSE, "scause offset");
+_Static_assert(offsetof(struct trap_frame, stval) == TRAP_FRAME_STVAL, "stval offset");
+_Static_assert(offsetof(struct trap_frame, sstatus) == TRAP_FRAME_SSTATUS, "sstatus offset");
+_Static_assert(sizeof(struct trap_frame) == TRAP_FRAME_SIZE, "trap frame size");
+_Static_assert(TRAP_FRAME_SIZE % 16 == 0, "the frame keeps sp 16-byte aligned");
+
+/* Called by trap_entry with the frame it saved. It returns when the trap is
+ * handled (an interrupt); trap_entry then resumes the interrupted code from
+ * the frame, including any register trap_handle changed in it. */
+void trap_handle(struct trap_frame *frame);
+#endif
 
 #endif

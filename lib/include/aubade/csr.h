@@ -14,6 +14,7 @@
 #define csr_set(csr, bits) asm volatile("csrs " #csr ", %0" ::"r"((uint64_t)(bits)) : "memory")
 #define csr_clear(csr, bits) asm volatile("csrc " #csr ", %0" ::"r"((uint64_t)(bits)) : "memory")
 
+#define SSTATUS_SIE (1ul << 1) /* supervisor interrupts enabled */
 #define SIE_SSIE (1ul << 1) /* supervisor software interrupt: SBI IPIs */
 #define SIE_STIE (1ul << 5) /* supervisor timer interrupt */
 #define SIE_SEIE (1ul << 9) /* supervisor external interrupt: the PLIC */

@@ -1,0 +1,14 @@
+/*
+ * The interrupts trap_handle() (trap.c) dispatches, by scause, and who
+ * handles each. The handler must make its source stop asserting (or the hart
+ * traps again as soon as it returns) and return.
+ */
+#ifndef INTERRUPTS_H
+#define INTERRUPTS_H
+
+/* Each runs in trap context with interrupts off, on the hart that took the interrupt. */
+void timer_interrupt(void);    /* scause 5, supervisor timer: timer.c */
+void external_interrupt(void); /* scause 9, supervisor external: plic.c */
+void software_interrupt(void); /* scause 1, supervisor software (IPI): smp.c */
+
+#endif
