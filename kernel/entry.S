@@ -9,6 +9,7 @@
 _start:
     la      t0, trap_entry
     csrw    stvec, t0
+    mv      fp, zero            /* a backtrace ends here */
     call    kernel_main
 1:  wfi
     j       1b

@@ -6,6 +6,8 @@
  *   wx              the boot hart stores into its own text
  *   stack-overflow  one secondary hart (the boot hart if it is alone)
  *                   recurses until it runs into its stack's guard page
+ *   illegal         the boot hart executes an illegal instruction
+ *   misaligned      the boot hart does an atomic add on an odd address
  */
 #include <aubade/string.h>
 
@@ -16,12 +18,16 @@ enum fault {
     FAULT_NULL,
     FAULT_WX,
     FAULT_STACK_OVERFLOW,
+    FAULT_ILLEGAL,
+    FAULT_MISALIGNED,
 };
 
 static const char *const fault_names[] = {
     [FAULT_NULL] = "null",
     [FAULT_WX] = "wx",
     [FAULT_STACK_OVERFLOW] = "stack-overflow",
+    [FAULT_ILLEGAL] = "illegal",
+    [FAULT_MISALIGNED] = "misaligned",
 };
 
 static enum fault requested;
@@ -32,14 +38,18 @@ void fault_prepare(void)
     const char *name = cmdline_value("fault");
     if (name == NULL)
         return;
-    for (enum fault f = FAULT_NULL; f <= FAULT_STACK_OVERFLOW; f++)
+    for (enum fault f = FAULT_NULL; f <= FAULT_MISALIGNED; f++)
         if (strcmp(name, fault_names[f]) == 0)
             requested = f;
     if (requested == FAULT_NONE)
         kernel_panic("bad-cmdline", "fault=%s is not a known fault; known: null, wx, "
-                                    "stack-overflow", name);
+                                    "stack-overflow, illegal, misaligned", name);
     faulting_hart = requested == FAULT_STACK_OVERFLOW ? smp_last_secondary() : current_hart;
 }
+
+/* What the misaligned atomic aims at: mapped and writable, so that only
+ * its alignment can fault. */
+static uint64_t misaligned_target[2];
 
 /* Deep enough to pass any stack; the volatile frame and the work after the
  * call keep the compiler from turning the recursion into a loop. */
@@ -69,6 +79,20 @@ void fault_inject_here(void)
         break;
     case FAULT_STACK_OVERFLOW:
         recurse(0);
+        break;
+    case FAULT_ILLEGAL:
+        /* The 32-bit unimp (a write to the read-only cycle CSR), not the
+         * compressed one, whose bits are all zero: the report must show
+         * instruction bits that prove they were read. */
+        asm volatile(".option push\n.option norvc\nunimp\n.option pop");
+        break;
+    case FAULT_MISALIGNED:
+        /* An atomic, not a plain load: OpenSBI carries out a misaligned
+         * load for the kernel, but not a misaligned AMO, which reaches the
+         * kernel as a misaligned fault: load-misaligned on QEMU 7.2 (the
+         * AMO's read faults first), store-misaligned where it is the write. */
+        address = (uintptr_t)misaligned_target + 1;
+        asm volatile("amoadd.d zero, %1, (%0)" ::"r"(address), "r"(1ul) : "memory");
         break;
     case FAULT_NONE:
         break;

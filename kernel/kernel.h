@@ -92,6 +92,13 @@ void cmdline_log(void);
 void fault_prepare(void);
 void fault_inject_here(void);
 
+/* Reading addresses (symbols.c): the kernel function that holds `address`,
+ * with `*offset` set to how far into it, or NULL (and *offset untouched). */
+const char *symbol_name(uintptr_t address, uintptr_t *offset);
+/* The call chain after a panic report (backtrace.c), from the frame that was
+ * running at `pc` with frame pointer `fp` and return address register `ra`. */
+void backtrace_log(uintptr_t pc, uintptr_t fp, uintptr_t ra);
+
 /* Stopping (panic.c). */
 __attribute__((format(printf, 2, 3))) noreturn void kernel_panic(const char *reason,
                                                                 const char *detail, ...);

@@ -45,6 +45,7 @@ static void log_registers(const struct trap_frame *frame)
                  frame->x[i + 2], abi_names[i + 3], frame->x[i + 3]);
 }
 
+#define CAUSE_ILLEGAL_INSTRUCTION 2
 #define CAUSE_STORE_PAGE_FAULT 15
 #define GUARD_PAGE_SIZE 4096
 
@@ -53,6 +54,28 @@ extern char __kernel_writable_start[];
 static bool is_page_fault(uint64_t cause)
 {
     return cause == 12 || cause == 13 || cause == CAUSE_STORE_PAGE_FAULT;
+}
+
+/* The exceptions whose stval is the address that was accessed: misaligned
+ * accesses (0, 4, 6), access faults (1, 5, 7) and page faults. */
+static bool has_address(uint64_t cause)
+{
+    return cause <= 1 || (cause >= 4 && cause <= 7) || is_page_fault(cause);
+}
+
+/* The instruction bits of an illegal instruction: stval, if the hart puts
+ * them there, else read at sepc, which held an instruction the hart fetched,
+ * in kernel text the kernel can read. sepc is only 2-aligned (compressed
+ * instructions), so the two halves of a 32-bit one are read separately. */
+static uint32_t illegal_instruction(const struct trap_frame *frame)
+{
+    if (frame->stval)
+        return (uint32_t)frame->stval;
+    const volatile uint16_t *parcel = (const volatile uint16_t *)frame->sepc;
+    uint32_t bits = parcel[0];
+    if ((bits & 3) == 3) /* not compressed */
+        bits |= (uint32_t)parcel[1] << 16;
+    return bits;
 }
 
 static noreturn void report_exception(const struct trap_frame *frame)
@@ -72,11 +95,19 @@ static noreturn void report_exception(const struct trap_frame *frame)
                address < (uintptr_t)__kernel_writable_start) {
         log_event("kernel", "panic", "reason=kernel-readonly-write hart=%lu addr=0x%lx pc=0x%lx",
                   current_hart, address, frame->sepc);
-    } else {
+    } else if (has_address(code)) {
         log_event("kernel", "panic", "reason=%s cause=%lu addr=0x%lx pc=0x%lx hart=%lu",
                   exception_name(code), code, address, frame->sepc, current_hart);
+    } else if (code == CAUSE_ILLEGAL_INSTRUCTION) {
+        log_event("kernel", "panic", "reason=%s cause=%lu insn=0x%x pc=0x%lx hart=%lu",
+                  exception_name(code), code, illegal_instruction(frame), frame->sepc,
+                  current_hart);
+    } else {
+        log_event("kernel", "panic", "reason=%s cause=%lu pc=0x%lx hart=%lu",
+                  exception_name(code), code, frame->sepc, current_hart);
     }
     log_registers(frame);
+    backtrace_log(frame->sepc, frame->x[8], frame->x[1]);
     kernel_halt_failed();
 }
 
@@ -86,6 +117,7 @@ static noreturn void report_unexpected_interrupt(const struct trap_frame *frame,
     log_event("kernel", "panic", "reason=unexpected-interrupt cause=%lu pc=0x%lx hart=%lu", code,
               frame->sepc, current_hart);
     log_registers(frame);
+    backtrace_log(frame->sepc, frame->x[8], frame->x[1]);
     kernel_halt_failed();
 }
 

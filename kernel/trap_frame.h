@@ -37,6 +37,9 @@ _Static_assert(offsetof(struct trap_frame, sstatus) == TRAP_FRAME_SSTATUS, "ssta
 _Static_assert(sizeof(struct trap_frame) == TRAP_FRAME_SIZE, "trap frame size");
 _Static_assert(TRAP_FRAME_SIZE % 16 == 0, "the frame keeps sp 16-byte aligned");
 
+/* The emergency stack itself (percpu.c). */
+extern _Thread_local uint8_t trap_stack[TRAP_STACK_SIZE];
+
 /* Called by trap_entry with the frame it saved. It returns when the trap is
  * handled (an interrupt); trap_entry then resumes the interrupted code from
  * the frame, including any register trap_handle changed in it. */

@@ -11,14 +11,17 @@ exit status to check, and the report is all the board can show.
 
 from __future__ import annotations
 
+import re
 import struct
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import fdt
 import pytest
-from configurations import SIFIVE_U, TEST_LOG_DIR, VIRT, built
+from configurations import REPO, SIFIVE_U, TEST_LOG_DIR, VIRT, built
 from elftools.elf.elffile import ELFFile
 from harness.machine import Machine
 from harness.qemu_target import QemuTarget
@@ -35,6 +38,10 @@ ELF64_HEADER = struct.Struct("<16sHHIQQQIHHHHHH")
 PROGRAM_HEADER = struct.Struct("<IIQQQQQQ")
 PT_LOAD = 1
 PF_W = 2
+# `  #2 0xffffffff80000bc6 kernel_main+0x140` under `  backtrace:`.
+BACKTRACE_FRAME = re.compile(r"^  #(\d+) 0x([0-9a-f]{16}) (\S+)$")
+# The 32-bit unimp that fault=illegal executes: csrrw zero, cycle, zero.
+UNIMP = 0xC0001073
 
 
 def payload_offset() -> int:
@@ -179,8 +186,39 @@ def in_kernel_text(machine: Machine, address: int) -> bool:
     )
 
 
+def backtrace(machine: Machine, panic: Event) -> list[str]:
+    """The backtrace lines under the panic, as the kernel printed them."""
+    after = machine.lines[machine.lines.index(panic.line) + 1 :]
+    assert "  backtrace:" in after, machine.report("no backtrace after the panic")
+    frames = []
+    for line in after[after.index("  backtrace:") + 1 :]:
+        if not BACKTRACE_FRAME.match(line):
+            break
+        frames.append(line)
+    assert frames, machine.report("an empty backtrace")
+    return frames
+
+
+def called_functions(frames: list[str]) -> list[str]:
+    """The function names of the frames, innermost first."""
+    return [BACKTRACE_FRAME.match(frame)[3].split("+")[0] for frame in frames]
+
+
+def symbolized(board: Board, frames: list[str]) -> list[str]:
+    """The frames with the kernel's names taken off, named again by tools/symbolize."""
+    unnamed = "".join(frame.rsplit(" ", 1)[0] + "\n" for frame in frames)
+    command = [
+        sys.executable,
+        str(REPO / "tools" / "symbolize"),
+        "--elf",
+        str(built(board, "kernel.elf")),
+    ]
+    result = subprocess.run(command, input=unnamed, capture_output=True, text=True, check=True)
+    return result.stdout.splitlines()
+
+
 @pytest.mark.parametrize(("board", "smp"), ONE_HART)
-def test_kernel_trap_reports_cause_address_and_registers(board: Board, smp: int) -> None:
+def test_kernel_trap_reports_cause_address_registers_and_backtrace(board: Board, smp: int) -> None:
     machine, panic = boot_with_fault("null", board, smp)
     report = machine.report("unexpected panic report")
     assert panic.fields["reason"] == "load-page-fault", report
@@ -192,6 +230,38 @@ def test_kernel_trap_reports_cause_address_and_registers(board: Board, smp: int)
     for register in ("sepc", "scause", "stval", "ra", "sp", "tp", "a0", "t6"):
         assert register in dumped, report
     assert not any(event.name == "poweroff" for event in machine.events), report
+
+    frames = backtrace(machine, panic)
+    assert int(BACKTRACE_FRAME.match(frames[0])[2], 16) == panic.int_field("pc"), report
+    assert called_functions(frames)[:2] == ["fault_inject_here", "kernel_main"], report
+    assert symbolized(board, frames) == frames, machine.report("symbolize named them otherwise")
+
+
+def kernel_symbol(board: Board, name: str) -> int:
+    with built(board, "kernel.elf").open("rb") as stream:
+        (symbol,) = ELFFile(stream).get_section_by_name(".symtab").get_symbol_by_name(name)
+        return symbol["st_value"]
+
+
+@pytest.mark.parametrize(("board", "smp"), ONE_HART)
+def test_illegal_instruction_reports_its_bits(board: Board, smp: int) -> None:
+    machine, panic = boot_with_fault("illegal", board, smp)
+    report = machine.report("unexpected panic report")
+    assert panic.fields["reason"] == "illegal-instruction", report
+    assert panic.int_field("insn") == UNIMP, report
+    assert in_kernel_text(machine, panic.int_field("pc")), report
+    assert called_functions(backtrace(machine, panic))[0] == "fault_inject_here", report
+
+
+@pytest.mark.parametrize(("board", "smp"), ONE_HART)
+def test_misaligned_atomic_reports_the_odd_address(board: Board, smp: int) -> None:
+    """The AMO's read or its write may fault first: either is a misaligned report."""
+    machine, panic = boot_with_fault("misaligned", board, smp)
+    report = machine.report("unexpected panic report")
+    assert panic.fields["reason"] in ("load-misaligned", "store-misaligned"), report
+    assert panic.int_field("addr") == kernel_symbol(board, "misaligned_target") + 1, report
+    assert in_kernel_text(machine, panic.int_field("pc")), report
+    assert called_functions(backtrace(machine, panic))[0] == "fault_inject_here", report
 
 
 # A secondary hart overflows its stack if there is one, else the boot hart.

@@ -7,6 +7,7 @@ developer's tree, and the build can run beside the QEMU tests.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -126,6 +127,27 @@ def test_kernel_is_linked_in_the_upper_half_with_separate_segments(tree: Path) -
         loads = [s for s in elf.iter_segments() if s["p_type"] == "PT_LOAD"]
         tls = [s for s in elf.iter_segments() if s["p_type"] == "PT_TLS"]
         assert elf["e_entry"] == 0xFFFFFFFF80000000
-    assert [s["p_flags"] for s in loads] == [5, 4, 6]  # r-x, r--, rw-
+    assert [s["p_flags"] for s in loads] == [5, 4, 6, 4]  # r-x, r--, rw-, r-- symbol table
     assert all(s["p_vaddr"] % 0x1000 == 0 for s in loads)
     assert len(tls) == 1
+
+
+def test_a_symbol_table_that_moves_code_fails_the_build(tree: Path) -> None:
+    """.ksyms inside the rodata segment grows it in the second link and moves
+    everything after it: the build must refuse, naming what moved."""
+    script = tree / "linker/kernel.ld.in"
+    original = script.read_text()
+    assert ".rodata : { *(" in original
+    try:
+        script.write_text(original.replace(".rodata : { *(", ".rodata : { KEEP(*(.ksyms)) *(", 1))
+        result = scons(tree)
+        assert result.returncode != 0
+        assert "the symbol table moved symbols" in result.stdout
+        assert re.search(
+            r"^  \S+: 0x[0-9a-f]+ in kernel.pre.elf, 0x[0-9a-f]+ in kernel.elf$",
+            result.stdout,
+            re.MULTILINE,
+        ), result.stdout
+    finally:
+        script.write_text(original)
+    assert scons(tree).returncode == 0
