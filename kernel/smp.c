@@ -26,6 +26,7 @@
 
 /* A hart that has not said `kernel: early` by then is left out of the boot. */
 #define ARRIVAL_TIMEOUT_MS 2000
+#define MAX_RESTARTS 3
 
 enum hart_state {
     HART_OFFLINE,
@@ -54,6 +55,7 @@ struct mailbox {
 };
 
 static struct secondary_start start_blocks[BOOTINFO_MAX_HARTS];
+static uint32_t restarts[BOOTINFO_MAX_HARTS];
 static uint32_t hart_states[BOOTINFO_MAX_HARTS];
 static uint32_t announced_phase;
 static uint32_t reported_phase[BOOTINFO_MAX_HARTS];
@@ -115,6 +117,22 @@ static void start_hart(uint32_t index)
     }
 }
 
+/* A hart started but STOPPED again went to the loader's entry instead of
+ * ours and stopped itself there (the firmware race in loader/start.S): it
+ * is started again, at most MAX_RESTARTS times. */
+static void restart_stopped_harts(void)
+{
+    for (uint32_t i = 0; i < boot_info->hart_count; i++) {
+        uint64_t hart_id = boot_info->harts[i].hart_id;
+        if (state_of(i) != HART_STARTING || restarts[i] >= MAX_RESTARTS ||
+            sbi_hart_get_status(hart_id) != SBI_HSM_STOPPED)
+            continue;
+        restarts[i]++;
+        log_warn("smp", "restart", "hart=%lu attempt=%u", hart_id, restarts[i]);
+        start_hart(i);
+    }
+}
+
 static bool any_hart_on_its_way(void)
 {
     for (uint32_t i = 0; i < boot_info->hart_count; i++)
@@ -145,7 +163,7 @@ void smp_start_secondaries(void)
     /* 1. Wait for every started hart to arrive, or for the deadline. */
     uint64_t deadline = read_time() + timebase_hz * ARRIVAL_TIMEOUT_MS / 1000;
     while (any_hart_on_its_way() && read_time() < deadline)
-        ;
+        restart_stopped_harts();
     /* 2. A hart still not in the kernel is left out, and said so. */
     for (uint32_t i = 0; i < boot_info->hart_count; i++)
         if (change_state(i, HART_STARTING, HART_OFFLINE))

@@ -29,6 +29,12 @@ long sbi_hart_start(uint64_t hart_id, uint64_t start, uint64_t opaque)
     return sbi_call(SBI_EXT_HART_STATE, 0, hart_id, start, opaque).error;
 }
 
+long sbi_hart_get_status(uint64_t hart_id)
+{
+    struct sbi_result result = sbi_call(SBI_EXT_HART_STATE, 2, hart_id, 0, 0);
+    return result.error ? result.error : result.value;
+}
+
 void sbi_send_ipi(uint64_t hart_id)
 {
     /* A hart mask of one bit, based at the hart itself. */

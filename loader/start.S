@@ -26,8 +26,17 @@ loader_entry:
     csrw    sie, zero
     csrw    stvec, zero
 
+    /* One hart runs the loader. OpenSBI v1.1 (QEMU 7.2's firmware) marks a
+     * hart START_PENDING before it stores the start address, so a hart the
+     * kernel starts can read the stale one, this entry, on a loaded host.
+     * Such a hart stops itself here, before it touches any memory, and the
+     * kernel starts it again (kernel/smp.c). */
     .option push
     .option norelax             /* gp is not set up: do not relax against it */
+    la      t0, loader_entered
+    li      t1, 1
+    amoswap.w t1, t1, (t0)
+    bnez    t1, stop_this_hart
     la      sp, __loader_stack_top
     la      t0, __bss_start
     la      t1, __bss_end
@@ -39,6 +48,17 @@ loader_entry:
 2:  call    loader_main         /* a0 and a1 are still firmware's */
 3:  wfi
     j       3b
+
+stop_this_hart:
+    li      a7, 0x48534d        /* SBI HSM */
+    li      a6, 1               /* hart_stop: does not return */
+    ecall
+    j       stop_this_hart
+
+    .data
+    .balign 4
+loader_entered:
+    .word   0                   /* not in .bss: read before .bss is cleared */
 
 /*
  * enter_kernel(satp, entry, boot_info, stack, thread_pointer): turns paging

@@ -25,6 +25,14 @@ enum sbi_reset_reason {
  * with the MMU off, a0 = hart id, a1 = opaque. Returns an SBI error code. */
 long sbi_hart_start(uint64_t hart_id, uint64_t start, uint64_t opaque);
 
+/* HSM's view of a hart: SBI_HSM_STOPPED, ..., or a negative SBI error. */
+enum sbi_hsm_state {
+    SBI_HSM_STARTED = 0,
+    SBI_HSM_STOPPED = 1,
+    SBI_HSM_START_PENDING = 2,
+};
+long sbi_hart_get_status(uint64_t hart_id);
+
 /* Raises a supervisor software interrupt on one hart. */
 void sbi_send_ipi(uint64_t hart_id);
 
