@@ -21,20 +21,21 @@ class DeclaredCase:
     suite: str
     name: str
     source: str
-    """`path:line` of the declaration, relative to the directory scanned."""
+    """`path:line` of the declaration, the path relative to the repository."""
 
     @property
     def id(self) -> str:
         return f"{self.suite}.{self.name}"
 
 
-def declared_cases(root: Path) -> list[DeclaredCase]:
-    """Every case declared in the `.c` files under `root`, by suite and name."""
+def declared_cases(repository: Path, directory: str) -> list[DeclaredCase]:
+    """Every case declared in the `.c` files under `directory` of the
+    repository, by suite and name."""
     cases = []
-    for path in sorted(root.rglob("*.c")):
+    for path in sorted((repository / directory).rglob("*.c")):
         text = path.read_text(encoding="utf-8", errors="replace")
         for match in _DECLARATION.finditer(text):
             line = text.count("\n", 0, match.start()) + 1
-            source = f"{path.relative_to(root)}:{line}"
+            source = f"{path.relative_to(repository)}:{line}"
             cases.append(DeclaredCase(match["suite"], match["case"], source))
     return sorted(cases)
