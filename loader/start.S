@@ -55,11 +55,6 @@ stop_this_hart:
     ecall
     j       stop_this_hart
 
-    .data
-    .balign 4
-loader_entered:
-    .word   0                   /* not in .bss: read before .bss is cleared */
-
 /*
  * enter_kernel(satp, entry, boot_info, stack, thread_pointer): turns paging
  * on and jumps. This page is identity-mapped, so the fetch after the write
@@ -77,3 +72,8 @@ enter_kernel:
     mv      ra, zero            /* a backtrace ends here */
     mv      fp, zero
     jr      t0
+
+    .data
+    .balign 4
+loader_entered:
+    .word   0                   /* not in .bss: read before .bss is cleared */

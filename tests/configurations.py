@@ -35,6 +35,9 @@ class BootConfig:
     @property
     def id(self) -> str:
         machine = f"{self.board.name}-smp{self.smp}-{self.memory}"
+        # Named for another command line, so that its log is not the boot tests' log.
+        if self.append != "poweroff":
+            machine += "-" + "-".join(self.append.split())
         return machine if self.run == 1 else f"{machine}-run{self.run}"
 
     def qemu(self) -> QemuConfig:
@@ -66,3 +69,8 @@ REPEATED_CONFIGS = tuple(BootConfig(VIRT, 8, "8G", run) for run in (2, 3, 4))
 # the kernel, 5 all four U54s. Its memory is the board's, as on the real one.
 SIFIVE_U_CONFIGS = tuple(BootConfig(SIFIVE_U, smp, SIFIVE_U.qemu_memory) for smp in (2, 5))
 BOOT_CONFIGS = VIRT_CONFIGS + REPEATED_CONFIGS + SIFIVE_U_CONFIGS
+# The kernel's own test cases (`ktest`): on several harts, and on both boards.
+KTEST_CONFIGS = (
+    BootConfig(VIRT, 4, "512M", append="ktest"),
+    BootConfig(SIFIVE_U, 5, SIFIVE_U.qemu_memory, append="ktest"),
+)

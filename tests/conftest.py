@@ -13,8 +13,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from configurations import BOARDS, BOOT_CONFIGS, REPO, TEST_LOG_DIR, BootConfig, built
-from harness.boot import Boot, run_boot
+from configurations import (
+    BOARDS,
+    BOOT_CONFIGS,
+    KTEST_CONFIGS,
+    REPO,
+    TEST_LOG_DIR,
+    BootConfig,
+    built,
+)
+from harness.boot import KTEST_BOOT, Boot, run_boot
 from harness.qemu_target import QemuTarget
 
 from aubade.devicetree import DeviceTree, read_device_tree
@@ -44,7 +52,10 @@ def pytest_report_header() -> list[str]:
     silent_boards = [board.name for board in BOARDS if not board.qemu_exits_on_poweroff]
     return [
         "boot configurations (console logs in build/test-logs/<id>.log):",
-        *(f"  {config.id}: {format_command(config.qemu().command())}" for config in BOOT_CONFIGS),
+        *(
+            f"  {config.id}: {format_command(config.qemu().command())}"
+            for config in BOOT_CONFIGS + KTEST_CONFIGS
+        ),
         *(
             f"{name}: QEMU does not exit at power-off: the harness ends it, and the tests "
             "of its exit status check the power-off line instead"
@@ -58,8 +69,9 @@ def pytest_report_header() -> list[str]:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         callspec = getattr(item, "callspec", None)
-        if callspec is not None and "boot_config" in callspec.params:
-            item.add_marker(pytest.mark.xdist_group(callspec.params["boot_config"].id))
+        for name in ("boot_config", "ktest_config"):
+            if callspec is not None and name in callspec.params:
+                item.add_marker(pytest.mark.xdist_group(callspec.params[name].id))
 
 
 @pytest.fixture(scope="session", params=BOOT_CONFIGS, ids=lambda config: config.id)
@@ -78,6 +90,23 @@ def boot(boot_config: BootConfig) -> Boot:
     _require_build_output(boot_config.qemu().image)
     return run_boot(
         boot_config.id, QemuTarget(boot_config.qemu()), TEST_LOG_DIR / f"{boot_config.id}.log"
+    )
+
+
+@pytest.fixture(scope="session", params=KTEST_CONFIGS, ids=lambda config: config.id)
+def ktest_config(request: pytest.FixtureRequest) -> BootConfig:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def ktest_boot(ktest_config: BootConfig) -> Boot:
+    """The configuration's one boot with `-append ktest`: the kernel's test report."""
+    _require_build_output(ktest_config.qemu().image)
+    return run_boot(
+        ktest_config.id,
+        QemuTarget(ktest_config.qemu()),
+        TEST_LOG_DIR / f"{ktest_config.id}.log",
+        KTEST_BOOT,
     )
 
 

@@ -1,24 +1,30 @@
 #!/usr/bin/env python3
 """Boot the built Image several times per configuration and print how long the
-loader and the early kernel take: the median time from `loader: start` to
-`kernel: frames`, or to the last line of another event (`--until
-kernel:early` is the time until every hart has started).
+loader and the kernel take: the time from `loader: start` to the last line of
+an event, `kernel: frames` unless `--until` names another (`kernel:early` is
+the time until every hart has started, `kernel:late` until every hart is
+ready). The table has a row per `-smp`, a column per `-m` with the median
+and the spread of the boots, and the ratio of the largest memory size's
+median to the smallest's.
 
 The times are the boot log's own timestamps (the guest's `time` CSR), so they
-leave out QEMU's start-up and OpenSBI. Boots run one after another, so they
-do not compete for the host's CPUs.
+leave out QEMU's start-up and OpenSBI. That clock follows the host's, so
+boots run at once (`--jobs 2`) on a host with fewer CPUs than their harts
+slow each other down: by default they run one after another.
 
-    tools/bench_boot.py --runs 9 --memory 128M 1G 2G --smp 1 4
+    tools/bench_boot.py --until kernel:late
+    tools/bench_boot.py --runs 9 --memory 128M 2G --smp 1 4 --jobs 2
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from aubade.benchtable import format_table
 from aubade.boards import load_board
 from aubade.bootlog import Event, parse_events, select
 from aubade.qemu import QemuConfig, format_command
@@ -80,10 +86,20 @@ def main(argv: list[str] | None = None) -> int:
         "--runs", type=int, default=5, help="boots per configuration (default: %(default)s)"
     )
     parser.add_argument(
-        "--memory", nargs="+", default=["128M", "2G"], help="QEMU -m sizes (default: %(default)s)"
+        "--memory",
+        nargs="+",
+        default=["128M", "1G", "8G"],
+        help="QEMU -m sizes, smallest first (default: %(default)s)",
     )
     parser.add_argument(
-        "--smp", nargs="+", type=int, default=[1], help="QEMU -smp counts (default: %(default)s)"
+        "--smp",
+        nargs="+",
+        type=int,
+        default=[1, 4, 8],
+        help="QEMU -smp counts (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="boots run at once (default: %(default)s)"
     )
     parser.add_argument(
         "--append", default="poweroff", help="kernel command line (default: %(default)s)"
@@ -96,29 +112,35 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     component, _, event = args.until.partition(":")
     until = (component.strip(), event.strip())
-    if args.runs < 1:
-        parser.error("--runs must be at least 1")
+    if args.runs < 1 or args.jobs < 1:
+        parser.error("--runs and --jobs must be at least 1")
 
     board = load_board(args.board)
     if not board.qemu_exits_on_poweroff:
         # Each boot is timed from its whole console, which ends when QEMU does.
         parser.error(f"QEMU does not exit at power-off on {board.name}: benchmark another board")
     image = args.image or REPO / "build" / board.name / "Image"
-    print(f"{'memory':>8} {'smp':>4} {'runs':>5} {'median ms':>10} {'min ms':>10} {'max ms':>10}")
-    for memory in args.memory:
-        for smp in args.smp:
-            config = QemuConfig(board, image, smp=smp, memory=memory, append=args.append)
-            print(format_command(config.command()), file=sys.stderr)
-            try:
-                milliseconds = [measure_boot(config, until) * 1000 for _ in range(args.runs)]
-            except BenchError as error:
-                print(f"boot failed: {error}", file=sys.stderr)
-                return 1
-            print(
-                f"{memory:>8} {smp:>4} {args.runs:>5} {statistics.median(milliseconds):>10.3f}"
-                f" {min(milliseconds):>10.3f} {max(milliseconds):>10.3f}",
-                flush=True,
-            )
+    configs = {
+        (smp, memory): QemuConfig(board, image, smp=smp, memory=memory, append=args.append)
+        for smp in args.smp
+        for memory in args.memory
+    }
+    for config in configs.values():
+        print(format_command(config.command()), file=sys.stderr)
+    boots = [key for key in configs for _ in range(args.runs)]
+    with ThreadPoolExecutor(args.jobs) as pool:
+        try:
+            seconds = list(pool.map(lambda key: measure_boot(configs[key], until), boots))
+        except BenchError as error:
+            pool.shutdown(cancel_futures=True)
+            print(f"boot failed: {error}", file=sys.stderr)
+            return 1
+    milliseconds: dict[tuple[int, str], list[float]] = {key: [] for key in configs}
+    for key, time in zip(boots, seconds, strict=True):
+        milliseconds[key].append(time * 1000)
+    span = f"from the first `{': '.join(FROM_EVENT)}` to the last `{': '.join(until)}`"
+    print(f"ms {span}, median (min-max) of {args.runs} boots, {args.jobs} at a time")
+    print(format_table(milliseconds, args.smp, args.memory))
     return 0
 
 

@@ -58,6 +58,16 @@ POWEROFF_BOOT: tuple[BootStep, ...] = (
     BootStep("kernel", "late", timeout=10, repeats=True),
     BootStep("kernel", "poweroff", timeout=10),
 )
+_REGION = [step.kind for step in POWEROFF_BOOT].index("kernel: region")
+# The boot of `-append ktest`: once every hart is up, the boot hart runs the
+# kernel's test cases, prints their KTAP report and powers off.
+KTEST_BOOT: tuple[BootStep, ...] = (
+    *POWEROFF_BOOT[: _REGION + 1],
+    BootStep("kernel", "late", timeout=10, repeats=True),
+    # Every case of every suite, on QEMU's emulated harts.
+    BootStep("kernel", "ktest", timeout=120),
+    BootStep("kernel", "poweroff", timeout=10),
+)
 POWER_OFF_TIMEOUT = 10.0
 """Seconds from the last step to the machine's end (QEMU's exit, or silence
 where QEMU does not exit at power-off)."""
