@@ -11,6 +11,9 @@ void kernel_panic(const char *reason, const char *detail, ...)
     va_start(args, detail);
     log_vdetail(detail, args);
     va_end(args);
+    /* From here: frame 0 is kernel_panic, frame 1 the code that called it. */
+    backtrace_log((uintptr_t)kernel_panic, (uintptr_t)__builtin_frame_address(0),
+                  (uintptr_t)__builtin_return_address(0));
     kernel_halt_failed();
 }
 

@@ -70,4 +70,8 @@ def test_unknown_loglevel_panics_naming_the_choices() -> None:
     assert panic.fields["reason"] == "bad-cmdline", report
     detail = machine.lines[machine.lines.index(panic.line) + 1]
     assert "loglevel=loud" in detail and "debug" in detail, report
+    # A panic the kernel raises itself also shows where from.
+    after = machine.lines[machine.lines.index(panic.line) + 2 :]
+    assert after[0].strip() == "backtrace:", report
+    assert "kernel_panic+0x0" in after[1] and "kernel_main+" in after[2], report
     assert status not in (0, None), report
