@@ -28,6 +28,12 @@ long sbi_hart_start(uint64_t hart_id, uint64_t start, uint64_t opaque);
 /* Raises a supervisor software interrupt on one hart. */
 void sbi_send_ipi(uint64_t hart_id);
 
+/* RFENCE: the harts of the mask (bit n is hart hart_mask_base + n) execute
+ * sfence.vma for [start, start + size) before this returns. Returns an SBI
+ * error code. */
+long sbi_remote_sfence_vma(uint64_t hart_mask, uint64_t hart_mask_base, uint64_t start,
+                           uint64_t size);
+
 /* System Reset extension, shutdown type; returns only if the firmware lacks it. */
 void sbi_shutdown(enum sbi_reset_reason reason);
 
