@@ -6,7 +6,11 @@
  *   wx              the boot hart stores into its own text
  *   stack-overflow  one secondary hart (the boot hart if it is alone)
  *                   recurses until it runs into its stack's guard page
+ *   vm-wx           a writable and executable page is planted in the
+ *                   kernel's tables, behind vm_map's back, for vm_check
+ *                   (with `debug` on the command line) to find
  */
+#include <aubade/csr.h>
 #include <aubade/string.h>
 
 #include "kernel.h"
@@ -16,12 +20,14 @@ enum fault {
     FAULT_NULL,
     FAULT_WX,
     FAULT_STACK_OVERFLOW,
+    FAULT_VM_WX,
 };
 
 static const char *const fault_names[] = {
     [FAULT_NULL] = "null",
     [FAULT_WX] = "wx",
     [FAULT_STACK_OVERFLOW] = "stack-overflow",
+    [FAULT_VM_WX] = "vm-wx",
 };
 
 static enum fault requested;
@@ -32,12 +38,12 @@ void fault_prepare(void)
     const char *name = cmdline_value("fault");
     if (name == NULL)
         return;
-    for (enum fault f = FAULT_NULL; f <= FAULT_STACK_OVERFLOW; f++)
+    for (enum fault f = FAULT_NULL; f <= FAULT_VM_WX; f++)
         if (strcmp(name, fault_names[f]) == 0)
             requested = f;
     if (requested == FAULT_NONE)
         kernel_panic("bad-cmdline", "fault=%s is not a known fault; known: null, wx, "
-                                    "stack-overflow", name);
+                                    "stack-overflow, vm-wx", name);
     faulting_hart = requested == FAULT_STACK_OVERFLOW ? smp_last_secondary() : current_hart;
 }
 
@@ -50,6 +56,39 @@ static uint64_t recurse(uint64_t depth)
     if (depth == UINT64_MAX)
         return 0;
     return recurse(depth + 1) + frame[depth % sizeof(frame)];
+}
+
+static uint64_t alloc_table(void *context)
+{
+    (void)context;
+    uint64_t table = frames_alloc(SV39_PAGE_SIZE, SV39_PAGE_SIZE);
+    if (table)
+        memset(phys_to_virt(table), 0, SV39_PAGE_SIZE);
+    return table;
+}
+
+static uint64_t *table_address(void *context, uint64_t phys)
+{
+    (void)context;
+    return phys_to_virt(phys);
+}
+
+void fault_inject_mapping(void)
+{
+    if (requested != FAULT_VM_WX)
+        return;
+    /* The tables this hart runs on, straight from satp: lib/sv39 maps what
+     * vm_map would refuse. */
+    struct sv39 tables = {.root = (csr_read(satp) & ((1ul << 44) - 1)) << 12,
+                          .alloc_table = alloc_table,
+                          .table_address = table_address};
+    uint64_t frame = frames_alloc(SV39_PAGE_SIZE, SV39_PAGE_SIZE);
+    int error = frame ? sv39_map(&tables, VM_SCRATCH_BASE + VM_SCRATCH_SIZE - SV39_PAGE_SIZE,
+                                 frame, SV39_PAGE_SIZE, PTE_R | PTE_W | PTE_X | PTE_G)
+                      : SV39_NO_MEMORY;
+    if (error)
+        kernel_panic("fault-missed", "fault=vm-wx could not plant its page: %s",
+                     sv39_strerror(error));
 }
 
 void fault_inject_here(void)
@@ -70,6 +109,7 @@ void fault_inject_here(void)
     case FAULT_STACK_OVERFLOW:
         recurse(0);
         break;
+    case FAULT_VM_WX: /* planted earlier: vm_check should have found it */
     case FAULT_NONE:
         break;
     }
