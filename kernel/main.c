@@ -18,6 +18,7 @@
 #include <aubade/cpus.h>
 #include <aubade/csr.h>
 #include <aubade/log.h>
+#include <aubade/sbi.h>
 
 #include "kernel.h"
 #include "ktest.h"
@@ -144,8 +145,12 @@ noreturn void kernel_main(const struct boot_info *info)
 noreturn void secondary_main(uint64_t hart_id)
 {
     early_percpu(hart_id);
-    if (!smp_arrive())
+    /* Too late to be let in, and running on the loader's page tables, which
+     * are about to be reclaimed: back to the firmware. */
+    if (!smp_arrive()) {
+        sbi_hart_stop();
         idle();
+    }
     random_init_hart(hart_id);
     log_event("kernel", "early", "hart=%lu", current_hart);
     smp_report_online();

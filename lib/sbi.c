@@ -39,6 +39,11 @@ long sbi_hart_start(uint64_t hart_id, uint64_t start, uint64_t opaque)
     return sbi_call(SBI_EXT_HART_STATE, 0, hart_id, start, opaque).error;
 }
 
+void sbi_hart_stop(void)
+{
+    sbi_call(SBI_EXT_HART_STATE, 1, 0, 0, 0);
+}
+
 void sbi_send_ipi(uint64_t hart_id)
 {
     /* A hart mask of one bit, based at the hart itself. */

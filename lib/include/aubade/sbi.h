@@ -25,6 +25,9 @@ enum sbi_reset_reason {
  * with the MMU off, a0 = hart id, a1 = opaque. Returns an SBI error code. */
 long sbi_hart_start(uint64_t hart_id, uint64_t start, uint64_t opaque);
 
+/* Hands this hart back to the firmware, stopped; returns only on failure. */
+void sbi_hart_stop(void);
+
 /* Raises a supervisor software interrupt on one hart. */
 void sbi_send_ipi(uint64_t hart_id);
 
