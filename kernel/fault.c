@@ -8,7 +8,11 @@
  *                   recurses until it runs into its stack's guard page
  *   illegal         the boot hart executes an illegal instruction
  *   misaligned      the boot hart does an atomic add on an odd address
+ *   vm-wx           a writable and executable page is planted in the
+ *                   kernel's tables, behind vm_map's back, for vm_check
+ *                   (with `debug` on the command line) to find
  */
+#include <aubade/csr.h>
 #include <aubade/string.h>
 
 #include "kernel.h"
@@ -20,6 +24,7 @@ enum fault {
     FAULT_STACK_OVERFLOW,
     FAULT_ILLEGAL,
     FAULT_MISALIGNED,
+    FAULT_VM_WX,
 };
 
 static const char *const fault_names[] = {
@@ -28,6 +33,7 @@ static const char *const fault_names[] = {
     [FAULT_STACK_OVERFLOW] = "stack-overflow",
     [FAULT_ILLEGAL] = "illegal",
     [FAULT_MISALIGNED] = "misaligned",
+    [FAULT_VM_WX] = "vm-wx",
 };
 
 static enum fault requested;
@@ -38,12 +44,12 @@ void fault_prepare(void)
     const char *name = cmdline_value("fault");
     if (name == NULL)
         return;
-    for (enum fault f = FAULT_NULL; f <= FAULT_MISALIGNED; f++)
+    for (enum fault f = FAULT_NULL; f <= FAULT_VM_WX; f++)
         if (strcmp(name, fault_names[f]) == 0)
             requested = f;
     if (requested == FAULT_NONE)
         kernel_panic("bad-cmdline", "fault=%s is not a known fault; known: null, wx, "
-                                    "stack-overflow, illegal, misaligned", name);
+                                    "stack-overflow, illegal, misaligned, vm-wx", name);
     faulting_hart = requested == FAULT_STACK_OVERFLOW ? smp_last_secondary() : current_hart;
 }
 
@@ -60,6 +66,39 @@ static uint64_t recurse(uint64_t depth)
     if (depth == UINT64_MAX)
         return 0;
     return recurse(depth + 1) + frame[depth % sizeof(frame)];
+}
+
+static uint64_t alloc_table(void *context)
+{
+    (void)context;
+    uint64_t table = frames_alloc(SV39_PAGE_SIZE, SV39_PAGE_SIZE);
+    if (table)
+        memset(phys_to_virt(table), 0, SV39_PAGE_SIZE);
+    return table;
+}
+
+static uint64_t *table_address(void *context, uint64_t phys)
+{
+    (void)context;
+    return phys_to_virt(phys);
+}
+
+void fault_inject_mapping(void)
+{
+    if (requested != FAULT_VM_WX)
+        return;
+    /* The tables this hart runs on, straight from satp: lib/sv39 maps what
+     * vm_map would refuse. */
+    struct sv39 tables = {.root = (csr_read(satp) & ((1ul << 44) - 1)) << 12,
+                          .alloc_table = alloc_table,
+                          .table_address = table_address};
+    uint64_t frame = frames_alloc(SV39_PAGE_SIZE, SV39_PAGE_SIZE);
+    int error = frame ? sv39_map(&tables, VM_SCRATCH_BASE + VM_SCRATCH_SIZE - SV39_PAGE_SIZE,
+                                 frame, SV39_PAGE_SIZE, PTE_R | PTE_W | PTE_X | PTE_G)
+                      : SV39_NO_MEMORY;
+    if (error)
+        kernel_panic("fault-missed", "fault=vm-wx could not plant its page: %s",
+                     sv39_strerror(error));
 }
 
 void fault_inject_here(void)
@@ -94,6 +133,7 @@ void fault_inject_here(void)
         address = (uintptr_t)misaligned_target + 1;
         asm volatile("amoadd.d zero, %1, (%0)" ::"r"(address), "r"(1ul) : "memory");
         break;
+    case FAULT_VM_WX: /* planted earlier: vm_check should have found it */
     case FAULT_NONE:
         break;
     }

@@ -29,12 +29,14 @@ struct reclaimed frames_reclaim_loader(void)
     struct reclaimed reclaimed = {0, 0};
     spin_lock(&physical_lock);
     for (uint32_t i = 0; i < physical.count; i++) {
-        if (physical.regions[i].kind == BOOT_REGION_LOADER) {
+        uint32_t kind = physical.regions[i].kind;
+        if (kind == BOOT_REGION_LOADER || kind == BOOT_REGION_PAGETABLES) {
             reclaimed.bytes += physical.regions[i].size;
             reclaimed.ranges++;
         }
     }
     memmap_convert(&physical, 0, UINT64_MAX, BOOT_REGION_LOADER, BOOT_REGION_USABLE);
+    memmap_convert(&physical, 0, UINT64_MAX, BOOT_REGION_PAGETABLES, BOOT_REGION_USABLE);
     spin_unlock(&physical_lock);
     return reclaimed;
 }

@@ -4,7 +4,9 @@
 
 #include <aubade/bootinfo.h>
 #include <aubade/fdt.h>
+#include <aubade/sv39.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdnoreturn.h>
 
 /* BootInfo, checked and kept, and what the device tree says (main.c). */
@@ -59,10 +61,12 @@ static inline void *phys_to_virt(uint64_t phys)
     return (void *)(uintptr_t)(phys + boot_info->direct_map_offset);
 }
 
-/* Device registers (devices.c): mapped on first use. */
+/* Device registers (devices.c): mapped on first use, at DEVICE_WINDOW +
+ * physical; the virtual address of phys, or 0 if it cannot be mapped. */
+#define DEVICE_WINDOW 0xfffffff000000000ul
 uintptr_t device_map(uint64_t phys, uint64_t size);
-/* Removes the loader's identity map from the page tables we run on. */
-void unmap_lower_half(void);
+/* vm_init: maps the devices handed out before it into the kernel's tables. */
+int devices_map_early(void);
 
 /* The physical frame allocator (frames.c). */
 struct reclaimed {
@@ -81,6 +85,40 @@ uint64_t frames_free_bytes(void);
 uint64_t frames_total_bytes(void);
 void frames_log_regions(void);
 
+/* The kernel's page tables (vm.c). */
+#define KERNEL_HALF 0xffffffc000000000ul /* the first address of the upper half */
+/* 1 GiB that nothing maps: the ktests and fault=vm-wx map pages here. */
+#define VM_SCRATCH_BASE 0xffffffe800000000ul
+#define VM_SCRATCH_SIZE SV39_GIGAPAGE_SIZE
+
+/* Errors: lib/sv39's (enum sv39_error) and these. */
+enum vm_error {
+    VM_LOWER_HALF = -16,          /* virt is not in the kernel's half */
+    VM_WRITABLE_EXECUTABLE = -17, /* W^X: never both */
+    VM_BAD_PERMISSIONS = -18,     /* not PTE_R/W/X, none of R and X, or W without R */
+};
+
+/* Main, boot hart, after frames_init: builds the kernel's tables. */
+void vm_init(void);
+/* True once vm_init has run. */
+bool vm_ready(void);
+/* This hart leaves the loader's tables for the kernel's. */
+void vm_enter(void);
+/* Maps, unmaps, re-protects a page-aligned range of the kernel's half;
+ * permissions are PTE_R/W/X (every mapping is global). 0 or an error. */
+int vm_map(uintptr_t virt, uint64_t phys, size_t size, unsigned permissions);
+int vm_unmap(uintptr_t virt, size_t size);
+int vm_protect(uintptr_t virt, size_t size, unsigned permissions);
+/* Maps device registers rw- (and uncached through Svpbmt where the harts
+ * have it); parts of the range mapped already are left as they are. */
+int vm_map_device(uintptr_t virt, uint64_t phys, size_t size);
+bool vm_translate(uintptr_t virt, uint64_t *phys);
+/* The leaf that maps virt, with its bits. */
+bool vm_lookup(uintptr_t virt, struct sv39_leaf *leaf);
+const char *vm_strerror(int error);
+/* Panics on a writable and executable page or any lower-half mapping. */
+void vm_check(void);
+
 /* The command line (cmdline.c). */
 void cmdline_init(const char *cmdline);
 bool cmdline_has(const char *word);
@@ -90,6 +128,8 @@ void cmdline_log(void);
 
 /* Deliberate faults for testing the fault paths (fault.c). */
 void fault_prepare(void);
+/* Before vm_check: plants the bad mapping fault=vm-wx asks for. */
+void fault_inject_mapping(void);
 void fault_inject_here(void);
 
 /* Reading addresses (symbols.c): the kernel function that holds `address`,

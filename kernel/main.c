@@ -18,6 +18,7 @@
 #include <aubade/cpus.h>
 #include <aubade/csr.h>
 #include <aubade/log.h>
+#include <aubade/sbi.h>
 
 #include "kernel.h"
 #include "ktest.h"
@@ -81,16 +82,21 @@ static void early_global(void)
  * management, built from what the loader handed over. */
 static void main_global(void)
 {
-    unmap_lower_half();
     frames_init(boot_info);
+    vm_init();
+    vm_enter();
 }
 
-/* The end of Main: every hart on the kernel's page tables, then the
- * loader's memory (its image and its page tables) comes back. */
+/* The end of Main: every hart on the kernel's page tables, which may be
+ * checked now, then the loader's memory (its image and its page tables)
+ * comes back. */
 static void leave_loader_memory(void)
 {
     smp_announce(PHASE_MAIN);
     smp_await_reports(PHASE_MAIN);
+    fault_inject_mapping();
+    if (cmdline_has("ktest") || cmdline_value("ktest") || cmdline_has("debug"))
+        vm_check();
     struct reclaimed reclaimed = frames_reclaim_loader();
     log_event("kernel", "reclaim", "bytes=0x%lx ranges=%u", reclaimed.bytes, reclaimed.ranges);
     log_event("kernel", "frames", "free=0x%lx total=0x%lx", frames_free_bytes(),
@@ -139,13 +145,18 @@ noreturn void kernel_main(const struct boot_info *info)
 noreturn void secondary_main(uint64_t hart_id)
 {
     early_percpu(hart_id);
-    if (!smp_arrive())
+    /* Too late to be let in, and running on the loader's page tables, which
+     * are about to be reclaimed: back to the firmware. */
+    if (!smp_arrive()) {
+        sbi_hart_stop();
         idle();
+    }
     random_init_hart(hart_id);
     log_event("kernel", "early", "hart=%lu", current_hart);
     smp_report_online();
 
     smp_await(PHASE_MAIN);
+    vm_enter();
     smp_report(PHASE_MAIN);
 
     smp_await(PHASE_LATE);

@@ -1,4 +1,5 @@
 #include <aubade/cpus.h>
+#include <aubade/string.h>
 
 bool cpus_timebase_hz(const struct fdt *dt, uint64_t *hz)
 {
@@ -9,4 +10,33 @@ bool cpus_timebase_hz(const struct fdt *dt, uint64_t *hz)
         if (fdt_prop_u64(dt, cpu, "timebase-frequency", hz) && *hz)
             return true;
     return false;
+}
+
+/* Multi-letter extensions follow the single letters, each after a '_':
+ * "rv64imafdc_zicsr_svpbmt". */
+static bool isa_has(const char *isa, const char *extension)
+{
+    size_t len = strlen(extension);
+    for (const char *cursor = strchr(isa, '_'); cursor; cursor = strchr(cursor + 1, '_'))
+        if (strncmp(cursor + 1, extension, len) == 0 &&
+            (cursor[1 + len] == '_' || cursor[1 + len] == '\0'))
+            return true;
+    return false;
+}
+
+bool cpus_all_have_extension(const struct fdt *dt, const char *extension)
+{
+    int cpus = fdt_subnode(dt, fdt_root(dt), "cpus", 4);
+    bool seen = false;
+    for (int cpu = fdt_first_child(dt, cpus); cpu >= 0; cpu = fdt_next_sibling(dt, cpu)) {
+        const char *type = fdt_prop_string(dt, cpu, "device_type");
+        if (!type || strcmp(type, "cpu") != 0 || !fdt_is_enabled(dt, cpu) ||
+            !fdt_prop(dt, cpu, "mmu-type", NULL))
+            continue;
+        const char *isa = fdt_prop_string(dt, cpu, "riscv,isa");
+        if (!isa || !isa_has(isa, extension))
+            return false;
+        seen = true;
+    }
+    return seen;
 }

@@ -27,7 +27,17 @@ Span = tuple[int, int]
 OPENSBI_SIZE = 0x80000
 # The start of an event line; the rest of such a line must follow the grammar.
 TIMESTAMP = re.compile(r"\[[ \d]{5}\.\d{6}\] ")
-REGION_KINDS = {"free", "kernel", "reserved", "dtb", "bootinfo", "pagetables", "percpu"}
+# `allocated`: frames the kernel took before it printed the map (its page tables).
+REGION_KINDS = {
+    "free",
+    "kernel",
+    "reserved",
+    "dtb",
+    "bootinfo",
+    "pagetables",
+    "percpu",
+    "allocated",
+}
 
 
 def opensbi_range(board: Board) -> Span:
@@ -221,6 +231,11 @@ def test_regions_cover_exactly_the_memory_banks(boot: Boot, device_tree: DeviceT
 
 def test_opensbi_firmware_range_is_a_reserved_region(boot: Boot, boot_config: BootConfig) -> None:
     assert covers(regions(boot, "reserved"), opensbi_range(boot_config.board))
+
+
+def test_loader_page_tables_are_reclaimed(boot: Boot) -> None:
+    # Every hart runs on the kernel's own tables by then.
+    assert regions(boot, "pagetables") == []
 
 
 def test_free_regions_avoid_the_dtb(boot: Boot) -> None:

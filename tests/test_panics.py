@@ -294,3 +294,16 @@ def test_write_to_kernel_text_panics_as_readonly_write(board: Board, smp: int) -
     assert panic.int_field("hart") in harts, report
     assert in_kernel_text(machine, panic.int_field("addr")), report
     assert in_kernel_text(machine, panic.int_field("pc")), report
+
+
+@pytest.mark.parametrize(("board", "smp"), machines((VIRT, 2), (SIFIVE_U, 2)))
+def test_writable_executable_page_fails_the_page_table_check(board: Board, smp: int) -> None:
+    # fault=vm-wx plants the page behind vm_map's back; `debug` runs the check.
+    config = QemuConfig(board, built(board, "Image"), smp=smp, append="debug fault=vm-wx")
+    name = f"kernel-fault-vm-wx-{board.name}-smp{smp}"
+    machine, panic = boot_until_panic(name, config, "kernel")
+    report = machine.report("unexpected panic report")
+    assert panic.fields["reason"] == "vm-wx", report
+    detail = machine.lines[machine.lines.index(panic.line) + 1]
+    assert re.search(r"range=0x[0-9a-f]+-0x[0-9a-f]+", detail), report
+    assert not select(machine.events, "mm", "check"), report

@@ -71,7 +71,8 @@ def functions(path: Path) -> list[Function]:
 
     A label without a size (assembly) runs to the next symbol or the end of
     its section; of several symbols at one address, a function with a size is
-    kept, then a global one; a label inside a function is dropped.
+    kept, then a global one, then one that is not a linker-script marker; a
+    label inside a function is dropped.
     """
     with path.open("rb") as stream:
         elf = ELFFile(stream)
@@ -85,6 +86,8 @@ def functions(path: Path) -> list[Function]:
                     symbol["st_value"],
                     symbol["st_size"] == 0,
                     symbol["st_info"]["bind"] != "STB_GLOBAL",
+                    # Linker-script markers (`__kernel_start`) name places, not code.
+                    symbol.name.startswith("__"),
                     symbol.name,
                     symbol["st_size"],
                     section["sh_addr"] + section["sh_size"],
@@ -93,7 +96,7 @@ def functions(path: Path) -> list[Function]:
     candidates.sort()
     starts = sorted({candidate[0] for candidate in candidates})
     table: list[Function] = []
-    for address, _, _, name, size, section_end in candidates:
+    for address, _, _, _, name, size, section_end in candidates:
         if table and address < table[-1].address + table[-1].size:
             continue
         if size == 0:

@@ -7,4 +7,8 @@
 /* The frequency of the `time` CSR: on /cpus, or else on the cpu nodes. */
 bool cpus_timebase_hz(const struct fdt *dt, uint64_t *hz);
 
+/* Every enabled hart with an MMU lists the multi-letter extension (lowercase,
+ * "svpbmt") in its riscv,isa; false if there is no such hart. */
+bool cpus_all_have_extension(const struct fdt *dt, const char *extension);
+
 #endif

@@ -33,8 +33,17 @@ enum sbi_hsm_state {
 };
 long sbi_hart_get_status(uint64_t hart_id);
 
+/* Hands this hart back to the firmware, stopped; returns only on failure. */
+void sbi_hart_stop(void);
+
 /* Raises a supervisor software interrupt on one hart. */
 void sbi_send_ipi(uint64_t hart_id);
+
+/* RFENCE: the harts of the mask (bit n is hart hart_mask_base + n) execute
+ * sfence.vma for [start, start + size) before this returns. Returns an SBI
+ * error code. */
+long sbi_remote_sfence_vma(uint64_t hart_mask, uint64_t hart_mask_base, uint64_t start,
+                           uint64_t size);
 
 /* System Reset extension, shutdown type; returns only if the firmware lacks it. */
 void sbi_shutdown(enum sbi_reset_reason reason);

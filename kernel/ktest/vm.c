@@ -1,0 +1,190 @@
+/* The kernel's page tables: mapping, protecting, unmapping, devices, and TLB
+ * shootdowns. Every case maps its pages in VM_SCRATCH_BASE's gigabyte, which
+ * nothing else uses, and leaves it empty. */
+#include <aubade/string.h>
+
+#include "../kernel.h"
+#include "../ktest.h"
+
+#define PAGE SV39_PAGE_SIZE
+#define TEST_VIRT VM_SCRATCH_BASE
+
+/* A frame of its own, every word holding `pattern`. */
+static uint64_t filled_frame(uint64_t pattern)
+{
+    uint64_t frame = frames_alloc(PAGE, PAGE);
+    uint64_t *words = frame ? phys_to_virt(frame) : NULL;
+    for (size_t i = 0; words && i < PAGE / sizeof(uint64_t); i++)
+        words[i] = pattern;
+    return frame;
+}
+
+KTEST(vm, mapped_frame_is_the_same_memory_at_both_addresses)
+{
+    uint64_t frame = filled_frame(0);
+    KTEST_ASSERT(t, frame != 0);
+    KTEST_ASSERT_EQ(t, vm_map(TEST_VIRT, frame, PAGE, PTE_R | PTE_W), 0);
+    volatile uint64_t *mapped = (volatile uint64_t *)TEST_VIRT;
+    volatile uint64_t *direct = phys_to_virt(frame);
+    mapped[3] = 0x5eed;
+    KTEST_EXPECT_EQ(t, direct[3], 0x5eed);
+    direct[7] = 0xfeed;
+    KTEST_EXPECT_EQ(t, mapped[7], 0xfeed);
+    KTEST_EXPECT_EQ(t, vm_unmap(TEST_VIRT, PAGE), 0);
+    frames_free(frame, PAGE);
+}
+
+KTEST(vm, translate_gives_the_physical_address)
+{
+    uint64_t frame = filled_frame(0);
+    KTEST_ASSERT(t, frame != 0);
+    KTEST_ASSERT_EQ(t, vm_map(TEST_VIRT, frame, PAGE, PTE_R), 0);
+    uint64_t phys = 0;
+    KTEST_EXPECT(t, vm_translate(TEST_VIRT + 0x123, &phys));
+    KTEST_EXPECT_EQ(t, phys, frame + 0x123);
+    KTEST_EXPECT(t, vm_translate((uintptr_t)&boot_info, &phys));
+    KTEST_EXPECT_EQ(t, phys, boot_info->kernel_phys.start +
+                                 ((uintptr_t)&boot_info - boot_info->kernel_virt.start));
+    KTEST_EXPECT_EQ(t, vm_unmap(TEST_VIRT, PAGE), 0);
+    frames_free(frame, PAGE);
+}
+
+KTEST(vm, protect_to_read_only_and_back)
+{
+    uint64_t frame = filled_frame(0x1234);
+    KTEST_ASSERT(t, frame != 0);
+    KTEST_ASSERT_EQ(t, vm_map(TEST_VIRT, frame, PAGE, PTE_R | PTE_W), 0);
+    struct sv39_leaf leaf;
+
+    KTEST_EXPECT_EQ(t, vm_protect(TEST_VIRT, PAGE, PTE_R), 0);
+    KTEST_EXPECT(t, vm_lookup(TEST_VIRT, &leaf));
+    KTEST_EXPECT_EQ(t, leaf.pte & (PTE_R | PTE_W | PTE_X | PTE_G), PTE_R | PTE_G);
+    KTEST_EXPECT_EQ(t, leaf.phys, frame);
+    KTEST_EXPECT_EQ(t, *(volatile uint64_t *)TEST_VIRT, 0x1234);
+
+    KTEST_EXPECT_EQ(t, vm_protect(TEST_VIRT, PAGE, PTE_R | PTE_W), 0);
+    KTEST_EXPECT(t, vm_lookup(TEST_VIRT, &leaf));
+    KTEST_EXPECT_EQ(t, leaf.pte & (PTE_R | PTE_W | PTE_X | PTE_G), PTE_R | PTE_W | PTE_G);
+    *(volatile uint64_t *)TEST_VIRT = 0x4321;
+    KTEST_EXPECT_EQ(t, *(volatile uint64_t *)phys_to_virt(frame), 0x4321);
+
+    KTEST_EXPECT_EQ(t, vm_unmap(TEST_VIRT, PAGE), 0);
+    frames_free(frame, PAGE);
+}
+
+KTEST(vm, unmapped_page_does_not_translate)
+{
+    uint64_t frame = filled_frame(0);
+    KTEST_ASSERT(t, frame != 0);
+    KTEST_ASSERT_EQ(t, vm_map(TEST_VIRT, frame, PAGE, PTE_R), 0);
+    KTEST_EXPECT_EQ(t, vm_unmap(TEST_VIRT, PAGE), 0);
+    uint64_t phys = 0;
+    KTEST_EXPECT(t, !vm_translate(TEST_VIRT, &phys));
+    KTEST_EXPECT_EQ(t, vm_protect(TEST_VIRT, PAGE, PTE_R), SV39_NOT_MAPPED);
+    frames_free(frame, PAGE);
+}
+
+KTEST(vm, writable_and_executable_is_refused)
+{
+    uint64_t frame = filled_frame(0);
+    KTEST_ASSERT(t, frame != 0);
+    uint64_t phys;
+    KTEST_EXPECT_EQ(t, vm_map(TEST_VIRT, frame, PAGE, PTE_R | PTE_W | PTE_X),
+                    VM_WRITABLE_EXECUTABLE);
+    KTEST_EXPECT(t, !vm_translate(TEST_VIRT, &phys));
+    KTEST_ASSERT_EQ(t, vm_map(TEST_VIRT, frame, PAGE, PTE_R | PTE_X), 0);
+    KTEST_EXPECT_EQ(t, vm_protect(TEST_VIRT, PAGE, PTE_R | PTE_W | PTE_X),
+                    VM_WRITABLE_EXECUTABLE);
+    KTEST_EXPECT_EQ(t, vm_protect(TEST_VIRT, PAGE, PTE_W), VM_BAD_PERMISSIONS);
+    KTEST_EXPECT_EQ(t, vm_unmap(TEST_VIRT, PAGE), 0);
+    frames_free(frame, PAGE);
+}
+
+KTEST(vm, lower_half_is_refused)
+{
+    uint64_t frame = filled_frame(0);
+    KTEST_ASSERT(t, frame != 0);
+    uint64_t phys;
+    KTEST_EXPECT_EQ(t, vm_map(frame, frame, PAGE, PTE_R | PTE_W), VM_LOWER_HALF);
+    KTEST_EXPECT(t, !vm_translate(frame, &phys));
+    KTEST_EXPECT_EQ(t, vm_protect(frame, PAGE, PTE_R), VM_LOWER_HALF);
+    KTEST_EXPECT_EQ(t, vm_unmap(frame, PAGE), VM_LOWER_HALF);
+    frames_free(frame, PAGE);
+}
+
+/* The console's registers, as the device tree gives them. */
+static bool console_registers(uint64_t *base)
+{
+    const char *path = fdt_prop_string(&device_tree, fdt_find(&device_tree, "/chosen"),
+                                       "stdout-path");
+    uint64_t size;
+    return path && fdt_reg(&device_tree, fdt_find(&device_tree, path), 0, base, &size);
+}
+
+KTEST(vm, device_map_gives_the_same_address_twice)
+{
+    uint64_t base;
+    if (!console_registers(&base)) {
+        ktest_skip(t, "no console in the device tree");
+        return;
+    }
+    uintptr_t first = device_map(base, 8);
+    KTEST_EXPECT_EQ(t, first, DEVICE_WINDOW + base);
+    KTEST_EXPECT_EQ(t, device_map(base, 8), first);
+    uint64_t phys = 0;
+    KTEST_EXPECT(t, vm_translate(first, &phys));
+    KTEST_EXPECT_EQ(t, phys, base);
+}
+
+KTEST(vm, device_map_uses_megapages_where_aligned)
+{
+    /* Below DRAM on every board; mapped, never touched. */
+    const uint64_t base = 0x7fc00000;
+    uintptr_t virt = device_map(base, 2 * SV39_MEGAPAGE_SIZE);
+    KTEST_ASSERT_EQ(t, virt, DEVICE_WINDOW + base);
+    struct sv39_leaf leaf;
+    KTEST_ASSERT(t, vm_lookup(virt + SV39_MEGAPAGE_SIZE, &leaf));
+    KTEST_EXPECT_EQ(t, leaf.size, SV39_MEGAPAGE_SIZE);
+    KTEST_EXPECT_EQ(t, leaf.pte & (PTE_R | PTE_W | PTE_X), PTE_R | PTE_W);
+}
+
+struct remote_read {
+    const volatile uint64_t *address;
+    uint64_t value;
+};
+
+static void read_on_this_hart(void *argument)
+{
+    struct remote_read *read = argument;
+    read->value = *read->address;
+}
+
+/* Another hart caches the translation by reading the page; after an unmap
+ * and a map of another frame at the same address it must read the new one. */
+KTEST(vm, unmap_flushes_the_other_harts)
+{
+    uint64_t old_frame = filled_frame(0x01d), new_frame = filled_frame(0x2e3);
+    KTEST_ASSERT(t, old_frame != 0 && new_frame != 0);
+    unsigned others = 0;
+    for (uint32_t i = 0; i < boot_info->hart_count; i++) {
+        uint64_t hart = boot_info->harts[i].hart_id;
+        if (hart == current_hart || !smp_is_online(hart))
+            continue;
+        others++;
+        struct remote_read read = {(const volatile uint64_t *)TEST_VIRT, 0};
+        KTEST_ASSERT_EQ(t, vm_map(TEST_VIRT, old_frame, PAGE, PTE_R), 0);
+        KTEST_EXPECT(t, smp_call(hart, read_on_this_hart, &read));
+        KTEST_EXPECT_EQ(t, read.value, 0x01d);
+
+        KTEST_ASSERT_EQ(t, vm_unmap(TEST_VIRT, PAGE), 0);
+        KTEST_ASSERT_EQ(t, vm_map(TEST_VIRT, new_frame, PAGE, PTE_R), 0);
+        KTEST_EXPECT(t, smp_call(hart, read_on_this_hart, &read));
+        if (!KTEST_EXPECT_EQ(t, read.value, 0x2e3))
+            ktest_note(t, "hart %lu", hart);
+        KTEST_EXPECT_EQ(t, vm_unmap(TEST_VIRT, PAGE), 0);
+    }
+    frames_free(old_frame, PAGE);
+    frames_free(new_frame, PAGE);
+    if (others == 0)
+        ktest_skip(t, "only one hart online");
+}
