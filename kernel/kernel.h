@@ -74,9 +74,12 @@ struct reclaimed {
 void frames_init(const struct boot_info *info);
 /* Once no hart runs on the loader's page tables: its image and tables. */
 struct reclaimed frames_reclaim_loader(void);
-/* `size` bytes aligned to `align` (both multiples of the page size), or 0. */
+/* `size` bytes (rounded up to pages) aligned to `align` (a power of two),
+ * physically contiguous, or 0. */
 uint64_t frames_alloc(uint64_t size, uint64_t align);
 void frames_free(uint64_t phys, uint64_t size);
+/* Whether [phys, phys + size) is memory the allocator hands out. */
+bool frames_owns(uint64_t phys, uint64_t size);
 uint64_t frames_free_bytes(void);
 uint64_t frames_total_bytes(void);
 void frames_log_regions(void);
