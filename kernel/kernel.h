@@ -5,6 +5,7 @@
 #include <aubade/bootinfo.h>
 #include <aubade/fdt.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdnoreturn.h>
 
 /* BootInfo, checked and kept, and what the device tree says (main.c). */
@@ -83,6 +84,13 @@ bool frames_owns(uint64_t phys, uint64_t size);
 uint64_t frames_free_bytes(void);
 uint64_t frames_total_bytes(void);
 void frames_log_regions(void);
+
+/* The kernel heap (heap.c): objects of any size, 16-byte aligned, from any
+ * hart. kfree(NULL) does nothing. */
+void heap_init(void);
+void *kmalloc(size_t size);
+void *kzalloc(size_t size); /* zeroed */
+void kfree(void *pointer);
 
 /* The command line (cmdline.c). */
 void cmdline_init(const char *cmdline);

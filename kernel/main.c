@@ -83,6 +83,7 @@ static void main_global(void)
 {
     unmap_lower_half();
     frames_init(boot_info);
+    heap_init();
 }
 
 /* The end of Main: every hart on the kernel's page tables, then the
