@@ -6,6 +6,9 @@
  *   wx              the boot hart stores into its own text
  *   stack-overflow  one secondary hart (the boot hart if it is alone)
  *                   recurses until it runs into its stack's guard page
+ *   heap-overflow   the boot hart writes past the end of a 24-byte heap
+ *                   object and frees it (caught with `scons debug=1`)
+ *   heap-double-free  the boot hart frees a heap object twice (likewise)
  */
 #include <aubade/string.h>
 
@@ -16,12 +19,16 @@ enum fault {
     FAULT_NULL,
     FAULT_WX,
     FAULT_STACK_OVERFLOW,
+    FAULT_HEAP_OVERFLOW,
+    FAULT_HEAP_DOUBLE_FREE,
 };
 
 static const char *const fault_names[] = {
     [FAULT_NULL] = "null",
     [FAULT_WX] = "wx",
     [FAULT_STACK_OVERFLOW] = "stack-overflow",
+    [FAULT_HEAP_OVERFLOW] = "heap-overflow",
+    [FAULT_HEAP_DOUBLE_FREE] = "heap-double-free",
 };
 
 static enum fault requested;
@@ -32,12 +39,12 @@ void fault_prepare(void)
     const char *name = cmdline_value("fault");
     if (name == NULL)
         return;
-    for (enum fault f = FAULT_NULL; f <= FAULT_STACK_OVERFLOW; f++)
+    for (enum fault f = FAULT_NULL; f <= FAULT_HEAP_DOUBLE_FREE; f++)
         if (strcmp(name, fault_names[f]) == 0)
             requested = f;
     if (requested == FAULT_NONE)
         kernel_panic("bad-cmdline", "fault=%s is not a known fault; known: null, wx, "
-                                    "stack-overflow", name);
+                                    "stack-overflow, heap-overflow, heap-double-free", name);
     faulting_hart = requested == FAULT_STACK_OVERFLOW ? smp_last_secondary() : current_hart;
 }
 
@@ -59,6 +66,7 @@ void fault_inject_here(void)
     /* Addresses go through volatiles, so the compiler emits the access it
      * could otherwise prove wrong and drop. */
     volatile uintptr_t address = 0;
+    uint8_t *object;
     switch (requested) {
     case FAULT_NULL:
         (void)*(volatile uint64_t *)address;
@@ -69,6 +77,18 @@ void fault_inject_here(void)
         break;
     case FAULT_STACK_OVERFLOW:
         recurse(0);
+        break;
+    case FAULT_HEAP_OVERFLOW:
+        /* 0: the redzone's canary has no zero byte, so this always shows. */
+        object = kmalloc(24);
+        address = (uintptr_t)object + 24;
+        *(volatile uint8_t *)address = 0;
+        kfree(object);
+        break;
+    case FAULT_HEAP_DOUBLE_FREE:
+        object = kmalloc(24);
+        kfree(object);
+        kfree(object);
         break;
     case FAULT_NONE:
         break;

@@ -224,3 +224,29 @@ def test_write_to_kernel_text_panics_as_readonly_write(board: Board, smp: int) -
     assert panic.int_field("hart") in harts, report
     assert in_kernel_text(machine, panic.int_field("addr")), report
     assert in_kernel_text(machine, panic.int_field("pc")), report
+
+
+def detail_after(machine: Machine, panic: Event) -> str:
+    """The free-text line that says why, just under the panic line."""
+    return machine.lines[machine.lines.index(panic.line) + 1]
+
+
+# The heap's checks are in the default build (`scons debug=1`); they do not
+# depend on the board or the number of harts.
+@pytest.mark.parametrize(("board", "smp"), machines((VIRT, 2)))
+def test_heap_overflow_panics_at_kfree_naming_the_object(board: Board, smp: int) -> None:
+    machine, panic = boot_with_fault("heap-overflow", board, smp)
+    report = machine.report("unexpected panic report")
+    assert panic.fields["reason"] == "heap-overflow", report
+    detail = detail_after(machine, panic)
+    assert "object=0x" in detail, report
+    assert "size=24" in detail, report
+    assert "(+24)" in detail, report
+
+
+@pytest.mark.parametrize(("board", "smp"), machines((VIRT, 2)))
+def test_heap_double_free_panics(board: Board, smp: int) -> None:
+    machine, panic = boot_with_fault("heap-double-free", board, smp)
+    report = machine.report("unexpected panic report")
+    assert panic.fields["reason"] == "heap-double-free", report
+    assert "size=24" in detail_after(machine, panic), report
