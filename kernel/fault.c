@@ -11,6 +11,9 @@
  *   vm-wx           a writable and executable page is planted in the
  *                   kernel's tables, behind vm_map's back, for vm_check
  *                   (with `debug` on the command line) to find
+ *   heap-overflow   the boot hart writes past the end of a 24-byte heap
+ *                   object and frees it (caught with `scons debug=1`)
+ *   heap-double-free  the boot hart frees a heap object twice (likewise)
  */
 #include <aubade/csr.h>
 #include <aubade/string.h>
@@ -24,6 +27,8 @@ enum fault {
     FAULT_STACK_OVERFLOW,
     FAULT_ILLEGAL,
     FAULT_MISALIGNED,
+    FAULT_HEAP_OVERFLOW,
+    FAULT_HEAP_DOUBLE_FREE,
     FAULT_VM_WX,
 };
 
@@ -33,6 +38,8 @@ static const char *const fault_names[] = {
     [FAULT_STACK_OVERFLOW] = "stack-overflow",
     [FAULT_ILLEGAL] = "illegal",
     [FAULT_MISALIGNED] = "misaligned",
+    [FAULT_HEAP_OVERFLOW] = "heap-overflow",
+    [FAULT_HEAP_DOUBLE_FREE] = "heap-double-free",
     [FAULT_VM_WX] = "vm-wx",
 };
 
@@ -49,7 +56,8 @@ void fault_prepare(void)
             requested = f;
     if (requested == FAULT_NONE)
         kernel_panic("bad-cmdline", "fault=%s is not a known fault; known: null, wx, "
-                                    "stack-overflow, illegal, misaligned, vm-wx", name);
+                                    "stack-overflow, illegal, misaligned, heap-overflow, "
+                                    "heap-double-free, vm-wx", name);
     faulting_hart = requested == FAULT_STACK_OVERFLOW ? smp_last_secondary() : current_hart;
 }
 
@@ -108,6 +116,7 @@ void fault_inject_here(void)
     /* Addresses go through volatiles, so the compiler emits the access it
      * could otherwise prove wrong and drop. */
     volatile uintptr_t address = 0;
+    uint8_t *object;
     switch (requested) {
     case FAULT_NULL:
         (void)*(volatile uint64_t *)address;
@@ -132,6 +141,18 @@ void fault_inject_here(void)
          * AMO's read faults first), store-misaligned where it is the write. */
         address = (uintptr_t)misaligned_target + 1;
         asm volatile("amoadd.d zero, %1, (%0)" ::"r"(address), "r"(1ul) : "memory");
+        break;
+    case FAULT_HEAP_OVERFLOW:
+        /* 0: the redzone's canary has no zero byte, so this always shows. */
+        object = kmalloc(24);
+        address = (uintptr_t)object + 24;
+        *(volatile uint8_t *)address = 0;
+        kfree(object);
+        break;
+    case FAULT_HEAP_DOUBLE_FREE:
+        object = kmalloc(24);
+        kfree(object);
+        kfree(object);
         break;
     case FAULT_VM_WX: /* planted earlier: vm_check should have found it */
     case FAULT_NONE:

@@ -1,10 +1,41 @@
 /*
- * The physical frame allocator. It keeps the memory map the loader handed
- * over and allocates by claiming free regions of it, first fit, so its cost
- * grows with the number of regions, not of pages. The loader's own memory
- * becomes free here; the kernel image, the device tree, reserved ranges and
- * the page tables we run on keep their kinds and are never handed out.
+ * The physical frame allocator: a buddy allocator over the memory the
+ * loader left free.
+ *
+ * Memory is handed out in blocks of 2^order pages (order 0 is one 4 KiB
+ * page, MAX_ORDER one 1 GiB block), each aligned to its own size. A block's
+ * buddy is the other half of the block twice its size: address XOR size.
+ * There is one free list per order; freeing a block joins it with its buddy
+ * while the buddy is free with the same order, and so on upwards.
+ *
+ * There is no per-page metadata: an array of page descriptors would have to
+ * be initialised at boot, and that costs time in proportion to memory. A
+ * free block instead carries its own header, in its first bytes, reached
+ * through the direct map:
+ *
+ *   magic  the block's address and order mixed with a per-boot random key
+ *   next   the next free block of this order (physical), or NO_BLOCK
+ *   prev   the previous one, or NO_BLOCK if this block is the list's head
+ *
+ * Allocated memory holds whatever its owner wrote, which may look like a
+ * header, so "is my buddy free with order k?" believes a header only if
+ *
+ *   1. the buddy lies wholly in memory this allocator manages (a free
+ *      region of the map), so reading it cannot touch anything else;
+ *   2. its magic is the one for that address and order;
+ *   3. it is really linked into order k's list: it is the head, or its prev
+ *      (itself checked as in 1) has it as next.
+ *
+ * A header is cleared whenever its block leaves a list (allocation, split,
+ * join), so only linked blocks ever carry a valid one. Initialisation inserts
+ * each free range as its largest naturally aligned blocks: its cost grows
+ * with the number of regions, not pages.
+ *
+ * The memory map (struct memmap) keeps the kinds the loader handed over, for
+ * the `kernel: region` lines: `free` is memory this allocator manages,
+ * whether it is handed out at the moment or not.
  */
+#include <aubade/csr.h>
 #include <aubade/log.h>
 #include <aubade/memmap.h>
 #include <aubade/spinlock.h>
@@ -12,8 +43,165 @@
 
 #include "kernel.h"
 
+#define PAGE_SHIFT 12
+#define PAGE_SIZE (1ul << PAGE_SHIFT)
+#define MAX_ORDER 18 /* 1 GiB blocks */
+#define NO_BLOCK UINT64_MAX
+
+struct free_block {
+    uint64_t magic;
+    uint64_t next;
+    uint64_t prev;
+};
+
 static struct memmap physical;
-static struct spinlock physical_lock; /* every hart allocates */
+static uint64_t free_lists[MAX_ORDER + 1];
+static uint64_t free_bytes;
+/* Counted apart from the free lists, so that the two can be checked against
+ * each other: free + allocated is all the memory the allocator manages. */
+static uint64_t allocated_bytes;
+static uint64_t magic_key;
+static struct spinlock frames_lock; /* every hart allocates */
+
+static uint64_t block_bytes(unsigned order)
+{
+    return PAGE_SIZE << order;
+}
+
+/* The smallest order whose blocks hold `bytes`. */
+static unsigned order_for(uint64_t bytes)
+{
+    unsigned order = 0;
+    while (order <= MAX_ORDER && block_bytes(order) < bytes)
+        order++;
+    return order;
+}
+
+static struct free_block *header(uint64_t phys)
+{
+    return phys_to_virt(phys);
+}
+
+static uint64_t magic_of(uint64_t phys, unsigned order)
+{
+    return magic_key ^ phys ^ order;
+}
+
+/* Whether [phys, phys + size) lies in one free region of the map. */
+static bool managed(uint64_t phys, uint64_t size)
+{
+    for (uint32_t i = 0; i < physical.count; i++) {
+        const struct boot_region *region = &physical.regions[i];
+        if (region->kind == BOOT_REGION_USABLE && phys >= region->base &&
+            size <= region->base + region->size - phys)
+            return true;
+    }
+    return false;
+}
+
+/* The three checks of the top comment, in that order. */
+static bool is_free_block(uint64_t phys, unsigned order)
+{
+    if (!managed(phys, block_bytes(order)))
+        return false;
+    const struct free_block *block = header(phys);
+    if (block->magic != magic_of(phys, order))
+        return false;
+    if (block->prev == NO_BLOCK)
+        return free_lists[order] == phys;
+    if (block->prev % block_bytes(order) != 0 || !managed(block->prev, block_bytes(order)))
+        return false;
+    return header(block->prev)->next == phys;
+}
+
+static void link(uint64_t phys, unsigned order)
+{
+    struct free_block *block = header(phys);
+    block->magic = magic_of(phys, order);
+    block->prev = NO_BLOCK;
+    block->next = free_lists[order];
+    if (block->next != NO_BLOCK)
+        header(block->next)->prev = phys;
+    free_lists[order] = phys;
+    free_bytes += block_bytes(order);
+}
+
+static void unlink(uint64_t phys, unsigned order)
+{
+    struct free_block *block = header(phys);
+    if (block->prev == NO_BLOCK)
+        free_lists[order] = block->next;
+    else
+        header(block->prev)->next = block->next;
+    if (block->next != NO_BLOCK)
+        header(block->next)->prev = block->prev;
+    memset(block, 0, sizeof(*block));
+    free_bytes -= block_bytes(order);
+}
+
+/* A block that is already free, or inside a larger free block, is being
+ * freed again: its owner's bug, and joining it would corrupt the lists. */
+static bool already_free(uint64_t phys, unsigned order)
+{
+    for (unsigned larger = order; larger <= MAX_ORDER; larger++)
+        if (is_free_block(align_down(phys, block_bytes(larger)), larger))
+            return true;
+    return false;
+}
+
+/* Frees one aligned block, joined with its buddies as far as they are free. */
+static void free_block(uint64_t phys, unsigned order)
+{
+    if (already_free(phys, order))
+        kernel_panic("frames-double-free", "block 0x%lx of 0x%lx bytes is already free", phys,
+                     block_bytes(order));
+    for (; order < MAX_ORDER; order++) {
+        uint64_t buddy = phys ^ block_bytes(order);
+        if (!is_free_block(buddy, order))
+            break;
+        unlink(buddy, order);
+        phys &= ~block_bytes(order);
+    }
+    link(phys, order);
+}
+
+/* The largest order a block at `phys` may have: its alignment, capped. */
+static unsigned alignment_order(uint64_t phys)
+{
+    unsigned order = 0;
+    while (order < MAX_ORDER && phys % block_bytes(order + 1) == 0)
+        order++;
+    return order;
+}
+
+/* Frees [start, end) (page-aligned) as its largest naturally aligned
+ * blocks; returns how many there were. */
+static uint32_t free_range(uint64_t start, uint64_t end)
+{
+    uint32_t blocks = 0;
+    while (start < end) {
+        unsigned order = alignment_order(start);
+        while (block_bytes(order) > end - start)
+            order--;
+        free_block(start, order);
+        start += block_bytes(order);
+        blocks++;
+    }
+    return blocks;
+}
+
+static uint64_t lock_frames(void)
+{
+    uint64_t were_enabled = interrupts_disable();
+    spin_lock(&frames_lock);
+    return were_enabled;
+}
+
+static void unlock_frames(uint64_t were_enabled)
+{
+    spin_unlock(&frames_lock);
+    interrupts_restore(were_enabled);
+}
 
 void frames_init(const struct boot_info *info)
 {
@@ -22,45 +210,134 @@ void frames_init(const struct boot_info *info)
                      BOOTINFO_MAX_REGIONS);
     physical.count = info->region_count;
     memcpy(physical.regions, info->regions, info->region_count * sizeof(info->regions[0]));
+    for (unsigned order = 0; order <= MAX_ORDER; order++)
+        free_lists[order] = NO_BLOCK;
+    magic_key = random_u64();
+
+    for (uint32_t i = 0; i < physical.count; i++) {
+        const struct boot_region *region = &physical.regions[i];
+        if (region->kind != BOOT_REGION_USABLE)
+            continue;
+        uint64_t start = align_up(region->base, PAGE_SIZE);
+        uint64_t end = align_down(region->base + region->size, PAGE_SIZE);
+        uint32_t blocks = start < end ? free_range(start, end) : 0;
+        log_debug("mm", "add", "range=0x%lx-0x%lx blocks=%u", start, end, blocks);
+    }
+}
+
+static const struct boot_region *first_of_kind(enum boot_region_kind kind)
+{
+    for (uint32_t i = 0; i < physical.count; i++)
+        if (physical.regions[i].kind == kind)
+            return &physical.regions[i];
+    return NULL;
+}
+
+/* Memory of `kind` becomes free and joins the buddy lists. */
+static void reclaim(enum boot_region_kind kind, struct reclaimed *reclaimed)
+{
+    const struct boot_region *region;
+    while ((region = first_of_kind(kind)) != NULL) {
+        uint64_t base = region->base, size = region->size;
+        /* A whole region changes kind: nothing to cut, so the map cannot
+         * overflow (it may merge with its neighbours, hence the search
+         * from the start each time). */
+        memmap_convert(&physical, base, size, kind, BOOT_REGION_USABLE);
+        uint32_t blocks = free_range(base, base + size);
+        log_debug("mm", "reclaim", "range=0x%lx-0x%lx kind=%s blocks=%u", base, base + size,
+                  boot_region_kind_name(kind), blocks);
+        reclaimed->bytes += size;
+        reclaimed->ranges++;
+    }
 }
 
 struct reclaimed frames_reclaim_loader(void)
 {
     struct reclaimed reclaimed = {0, 0};
-    spin_lock(&physical_lock);
-    for (uint32_t i = 0; i < physical.count; i++) {
-        uint32_t kind = physical.regions[i].kind;
-        if (kind == BOOT_REGION_LOADER || kind == BOOT_REGION_PAGETABLES) {
-            reclaimed.bytes += physical.regions[i].size;
-            reclaimed.ranges++;
-        }
-    }
-    memmap_convert(&physical, 0, UINT64_MAX, BOOT_REGION_LOADER, BOOT_REGION_USABLE);
-    memmap_convert(&physical, 0, UINT64_MAX, BOOT_REGION_PAGETABLES, BOOT_REGION_USABLE);
-    spin_unlock(&physical_lock);
+    uint64_t were_enabled = lock_frames();
+    reclaim(BOOT_REGION_LOADER, &reclaimed);
+    reclaim(BOOT_REGION_PAGETABLES, &reclaimed);
+    unlock_frames(were_enabled);
     return reclaimed;
+}
+
+/* Takes a free block of at least `order`, splits it down to `order` and
+ * gives the upper halves back; NO_BLOCK if none is left. */
+static uint64_t take_block(unsigned order)
+{
+    unsigned found = order;
+    while (found <= MAX_ORDER && free_lists[found] == NO_BLOCK)
+        found++;
+    if (found > MAX_ORDER)
+        return NO_BLOCK;
+    uint64_t phys = free_lists[found];
+    unlink(phys, found);
+    while (found > order) {
+        found--;
+        link(phys + block_bytes(found), found);
+    }
+    return phys;
 }
 
 uint64_t frames_alloc(uint64_t size, uint64_t align)
 {
-    spin_lock(&physical_lock);
-    uint64_t phys = memmap_alloc(&physical, size, align, BOOT_REGION_ALLOCATED);
-    spin_unlock(&physical_lock);
+    /* 1. A block as large as the request and as its alignment. */
+    size = align_up(size, PAGE_SIZE);
+    unsigned size_order = order_for(size);
+    unsigned align_order = order_for(align);
+    unsigned order = size_order > align_order ? size_order : align_order;
+    if (size == 0 || order > MAX_ORDER)
+        return 0;
+
+    uint64_t were_enabled = lock_frames();
+    uint64_t phys = take_block(order);
+    /* 2. Whatever of it the request does not need goes back. */
+    if (phys != NO_BLOCK) {
+        free_range(phys + size, phys + block_bytes(order));
+        allocated_bytes += size;
+    }
+    unlock_frames(were_enabled);
+
+    if (phys == NO_BLOCK) {
+        log_debug("mm", "exhausted", "size=0x%lx align=0x%lx", size, align);
+        return 0;
+    }
     return phys;
 }
 
 void frames_free(uint64_t phys, uint64_t size)
 {
-    spin_lock(&physical_lock);
-    memmap_convert(&physical, phys, size, BOOT_REGION_ALLOCATED, BOOT_REGION_USABLE);
-    spin_unlock(&physical_lock);
+    size = align_up(size, PAGE_SIZE);
+    uint64_t were_enabled = lock_frames();
+    if (phys % PAGE_SIZE != 0 || size == 0 || !managed(phys, size))
+        kernel_panic("frames-bad-free", "0x%lx bytes at 0x%lx are not allocatable memory", size,
+                     phys);
+    free_range(phys, phys + size);
+    allocated_bytes -= size;
+    unlock_frames(were_enabled);
+}
+
+bool frames_owns(uint64_t phys, uint64_t size)
+{
+    uint64_t were_enabled = lock_frames();
+    bool owned = managed(phys, size);
+    unlock_frames(were_enabled);
+    return owned;
 }
 
 uint64_t frames_free_bytes(void)
 {
-    spin_lock(&physical_lock);
-    uint64_t bytes = memmap_bytes(&physical, BOOT_REGION_USABLE);
-    spin_unlock(&physical_lock);
+    uint64_t were_enabled = lock_frames();
+    uint64_t bytes = free_bytes;
+    unlock_frames(were_enabled);
+    return bytes;
+}
+
+uint64_t frames_allocated_bytes(void)
+{
+    uint64_t were_enabled = lock_frames();
+    uint64_t bytes = allocated_bytes;
+    unlock_frames(were_enabled);
     return bytes;
 }
 

@@ -78,10 +78,15 @@ struct reclaimed {
 void frames_init(const struct boot_info *info);
 /* Once no hart runs on the loader's page tables: its image and tables. */
 struct reclaimed frames_reclaim_loader(void);
-/* `size` bytes aligned to `align` (both multiples of the page size), or 0. */
+/* `size` bytes (rounded up to pages) aligned to `align` (a power of two),
+ * physically contiguous, or 0. */
 uint64_t frames_alloc(uint64_t size, uint64_t align);
 void frames_free(uint64_t phys, uint64_t size);
+/* Whether [phys, phys + size) is memory the allocator hands out. */
+bool frames_owns(uint64_t phys, uint64_t size);
 uint64_t frames_free_bytes(void);
+/* Handed out and not yet given back. */
+uint64_t frames_allocated_bytes(void);
 uint64_t frames_total_bytes(void);
 void frames_log_regions(void);
 
@@ -118,6 +123,13 @@ bool vm_lookup(uintptr_t virt, struct sv39_leaf *leaf);
 const char *vm_strerror(int error);
 /* Panics on a writable and executable page or any lower-half mapping. */
 void vm_check(void);
+
+/* The kernel heap (heap.c): objects of any size, 16-byte aligned, from any
+ * hart. kfree(NULL) does nothing. */
+void heap_init(void);
+void *kmalloc(size_t size);
+void *kzalloc(size_t size); /* zeroed */
+void kfree(void *pointer);
 
 /* The command line (cmdline.c). */
 void cmdline_init(const char *cmdline);

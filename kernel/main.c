@@ -83,6 +83,7 @@ static void early_global(void)
 static void main_global(void)
 {
     frames_init(boot_info);
+    heap_init();
     vm_init();
     vm_enter();
 }
@@ -99,8 +100,8 @@ static void leave_loader_memory(void)
         vm_check();
     struct reclaimed reclaimed = frames_reclaim_loader();
     log_event("kernel", "reclaim", "bytes=0x%lx ranges=%u", reclaimed.bytes, reclaimed.ranges);
-    log_event("kernel", "frames", "free=0x%lx total=0x%lx", frames_free_bytes(),
-              frames_total_bytes());
+    log_event("kernel", "frames", "free=0x%lx allocated=0x%lx total=0x%lx", frames_free_bytes(),
+              frames_allocated_bytes(), frames_total_bytes());
     frames_log_regions();
 }
 

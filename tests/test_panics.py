@@ -307,3 +307,29 @@ def test_writable_executable_page_fails_the_page_table_check(board: Board, smp: 
     detail = machine.lines[machine.lines.index(panic.line) + 1]
     assert re.search(r"range=0x[0-9a-f]+-0x[0-9a-f]+", detail), report
     assert not select(machine.events, "mm", "check"), report
+
+
+def detail_after(machine: Machine, panic: Event) -> str:
+    """The free-text line that says why, just under the panic line."""
+    return machine.lines[machine.lines.index(panic.line) + 1]
+
+
+# The heap's checks are in the default build (`scons debug=1`); they do not
+# depend on the board or the number of harts.
+@pytest.mark.parametrize(("board", "smp"), machines((VIRT, 2)))
+def test_heap_overflow_panics_at_kfree_naming_the_object(board: Board, smp: int) -> None:
+    machine, panic = boot_with_fault("heap-overflow", board, smp)
+    report = machine.report("unexpected panic report")
+    assert panic.fields["reason"] == "heap-overflow", report
+    detail = detail_after(machine, panic)
+    assert "object=0x" in detail, report
+    assert "size=24" in detail, report
+    assert "(+24)" in detail, report
+
+
+@pytest.mark.parametrize(("board", "smp"), machines((VIRT, 2)))
+def test_heap_double_free_panics(board: Board, smp: int) -> None:
+    machine, panic = boot_with_fault("heap-double-free", board, smp)
+    report = machine.report("unexpected panic report")
+    assert panic.fields["reason"] == "heap-double-free", report
+    assert "size=24" in detail_after(machine, panic), report
