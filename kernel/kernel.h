@@ -51,6 +51,11 @@ void smp_await_reports(enum boot_phase phase);
 /* Runs function(argument) on a hart past Late and waits until it returns;
  * false if that hart is not there. */
 bool smp_call(uint64_t hart_id, void (*function)(void *argument), void *argument);
+/* The same in two halves, so that several harts run at once: start it on
+ * another hart (false if that hart is not there, or is this one), then wait
+ * for it to return. Between the two, that hart takes no other call. */
+bool smp_call_start(uint64_t hart_id, void (*function)(void *argument), void *argument);
+void smp_call_wait(uint64_t hart_id);
 bool smp_is_online(uint64_t hart_id);
 /* The last online hart other than the boot hart, or the boot hart. */
 uint64_t smp_last_secondary(void);

@@ -213,24 +213,37 @@ void smp_await_reports(enum boot_phase phase)
             ;
 }
 
+bool smp_call_start(uint64_t hart_id, void (*function)(void *argument), void *argument)
+{
+    if (hart_id == current_hart || !smp_is_online(hart_id) ||
+        __atomic_load_n(&reported_phase[hart_index(hart_id)], __ATOMIC_ACQUIRE) < PHASE_LATE)
+        return false;
+    struct mailbox *mailbox = &mailboxes[hart_index(hart_id)];
+    spin_lock(&mailbox->lock); /* until smp_call_wait: one caller at a time */
+    mailbox->argument = argument;
+    __atomic_store_n(&mailbox->done, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&mailbox->function, function, __ATOMIC_RELEASE);
+    sbi_send_ipi(hart_id);
+    return true;
+}
+
+void smp_call_wait(uint64_t hart_id)
+{
+    struct mailbox *mailbox = &mailboxes[hart_index(hart_id)];
+    while (!__atomic_load_n(&mailbox->done, __ATOMIC_ACQUIRE))
+        ;
+    spin_unlock(&mailbox->lock);
+}
+
 bool smp_call(uint64_t hart_id, void (*function)(void *argument), void *argument)
 {
     if (hart_id == current_hart) {
         function(argument);
         return true;
     }
-    if (!smp_is_online(hart_id) ||
-        __atomic_load_n(&reported_phase[hart_index(hart_id)], __ATOMIC_ACQUIRE) < PHASE_LATE)
+    if (!smp_call_start(hart_id, function, argument))
         return false;
-    struct mailbox *mailbox = &mailboxes[hart_index(hart_id)];
-    spin_lock(&mailbox->lock);
-    mailbox->argument = argument;
-    __atomic_store_n(&mailbox->done, 0, __ATOMIC_RELAXED);
-    __atomic_store_n(&mailbox->function, function, __ATOMIC_RELEASE);
-    sbi_send_ipi(hart_id);
-    while (!__atomic_load_n(&mailbox->done, __ATOMIC_ACQUIRE))
-        ;
-    spin_unlock(&mailbox->lock);
+    smp_call_wait(hart_id);
     return true;
 }
 
