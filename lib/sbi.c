@@ -5,6 +5,7 @@
 #define SBI_EXT_SYSTEM_RESET 0x53525354 /* "SRST" */
 #define SBI_EXT_HART_STATE 0x48534d      /* "HSM" */
 #define SBI_EXT_IPI 0x735049             /* "sPI" */
+#define SBI_EXT_TIME 0x54494d45          /* "TIME" */
 #define SBI_RESET_TYPE_SHUTDOWN 0
 
 struct sbi_result sbi_call(uint64_t extension, uint64_t function, uint64_t arg0, uint64_t arg1,
@@ -33,6 +34,11 @@ void sbi_send_ipi(uint64_t hart_id)
 {
     /* A hart mask of one bit, based at the hart itself. */
     sbi_call(SBI_EXT_IPI, 0, 1, hart_id, 0);
+}
+
+void sbi_set_timer(uint64_t deadline)
+{
+    sbi_call(SBI_EXT_TIME, 0, deadline, 0, 0);
 }
 
 void sbi_shutdown(enum sbi_reset_reason reason)

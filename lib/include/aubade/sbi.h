@@ -28,6 +28,10 @@ long sbi_hart_start(uint64_t hart_id, uint64_t start, uint64_t opaque);
 /* Raises a supervisor software interrupt on one hart. */
 void sbi_send_ipi(uint64_t hart_id);
 
+/* TIME extension: a supervisor timer interrupt once the `time` CSR reaches
+ * `deadline`; clears the one pending. For harts without Sstc's stimecmp. */
+void sbi_set_timer(uint64_t deadline);
+
 /* System Reset extension, shutdown type; returns only if the firmware lacks it. */
 void sbi_shutdown(enum sbi_reset_reason reason);
 
