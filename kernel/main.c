@@ -19,6 +19,7 @@
 #include <aubade/csr.h>
 #include <aubade/log.h>
 
+#include "driver.h"
 #include "kernel.h"
 #include "ktest.h"
 
@@ -83,6 +84,7 @@ static void main_global(void)
 {
     unmap_lower_half();
     frames_init(boot_info);
+    devices_enumerate();
 }
 
 /* The end of Main: every hart on the kernel's page tables, then the
