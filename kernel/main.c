@@ -20,8 +20,10 @@
 #include <aubade/log.h>
 
 #include "driver.h"
+#include "irq.h"
 #include "kernel.h"
 #include "ktest.h"
+#include "timer.h"
 
 const struct boot_info *boot_info;
 struct fdt device_tree;
@@ -104,6 +106,8 @@ static void leave_loader_memory(void)
 static void late_percpu(void)
 {
     csr_set(sie, SIE_SSIE);
+    timer_start_hart();
+    irq_start_hart();
     csr_set(sstatus, SSTATUS_SIE);
     log_event("kernel", "late", "hart=%lu", current_hart);
     smp_report(PHASE_LATE);
