@@ -6,5 +6,7 @@
 
 /* The frequency of the `time` CSR: on /cpus, or else on the cpu nodes. */
 bool cpus_timebase_hz(const struct fdt *dt, uint64_t *hz);
+/* The /cpus child whose reg is `hart_id`, or a negative value. */
+int cpus_find_hart(const struct fdt *dt, uint64_t hart_id);
 
 #endif
