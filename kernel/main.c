@@ -20,8 +20,11 @@
 #include <aubade/log.h>
 #include <aubade/sbi.h>
 
+#include "driver.h"
+#include "irq.h"
 #include "kernel.h"
 #include "ktest.h"
+#include "timer.h"
 
 const struct boot_info *boot_info;
 struct fdt device_tree;
@@ -86,6 +89,7 @@ static void main_global(void)
     heap_init();
     vm_init();
     vm_enter();
+    devices_enumerate();
 }
 
 /* The end of Main: every hart on the kernel's page tables, which may be
@@ -109,6 +113,8 @@ static void leave_loader_memory(void)
 static void late_percpu(void)
 {
     csr_set(sie, SIE_SSIE);
+    timer_start_hart();
+    irq_start_hart();
     csr_set(sstatus, SSTATUS_SIE);
     log_event("kernel", "late", "hart=%lu", current_hart);
     smp_report(PHASE_LATE);

@@ -40,3 +40,13 @@ bool cpus_all_have_extension(const struct fdt *dt, const char *extension)
     }
     return seen;
 }
+
+int cpus_find_hart(const struct fdt *dt, uint64_t hart_id)
+{
+    int cpus = fdt_subnode(dt, fdt_root(dt), "cpus", 4);
+    uint64_t reg;
+    for (int cpu = fdt_first_child(dt, cpus); cpu >= 0; cpu = fdt_next_sibling(dt, cpu))
+        if (fdt_prop_u64(dt, cpu, "reg", &reg) && reg == hart_id)
+            return cpu;
+    return FDT_ERR_NOT_FOUND;
+}

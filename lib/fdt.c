@@ -412,17 +412,29 @@ bool fdt_prop_u64(const struct fdt *dt, int node, const char *name, uint64_t *va
     return cells && (len == 4 || len == 8) && read_cells(cells, len / 4, value);
 }
 
-bool fdt_is_compatible(const struct fdt *dt, int node, const char *compatible)
+const char *fdt_prop_string_at(const struct fdt *dt, int node, const char *name, uint32_t index)
 {
     uint32_t len;
-    const char *list = fdt_prop(dt, node, "compatible", &len);
-    /* A string list: NUL-terminated strings back to back. */
+    const char *list = fdt_prop(dt, node, name, &len);
+    /* A string list: NUL-terminated strings back to back. An entry cut off
+     * by the end of the property is no entry. */
     for (uint32_t at = 0; list && at < len;) {
         size_t entry_len = strnlen(list + at, len - at);
-        if (entry_len < len - at && strcmp(list + at, compatible) == 0)
-            return true;
+        if (entry_len == len - at)
+            return NULL;
+        if (index-- == 0)
+            return list + at;
         at += entry_len + 1;
     }
+    return NULL;
+}
+
+bool fdt_is_compatible(const struct fdt *dt, int node, const char *compatible)
+{
+    const char *entry;
+    for (uint32_t i = 0; (entry = fdt_prop_string_at(dt, node, "compatible", i)); i++)
+        if (strcmp(entry, compatible) == 0)
+            return true;
     return false;
 }
 
@@ -430,6 +442,17 @@ bool fdt_is_enabled(const struct fdt *dt, int node)
 {
     const char *status = fdt_prop_string(dt, node, "status");
     return status == NULL || strcmp(status, "okay") == 0 || strcmp(status, "ok") == 0;
+}
+
+int fdt_interrupt_parent(const struct fdt *dt, int node)
+{
+    for (; node >= 0; node = fdt_parent(dt, node)) {
+        uint32_t len;
+        const uint8_t *phandle = fdt_prop(dt, node, "interrupt-parent", &len);
+        if (phandle)
+            return len == 4 ? fdt_by_phandle(dt, fdt_be32(phandle)) : FDT_ERR_STRUCTURE;
+    }
+    return FDT_ERR_NOT_FOUND;
 }
 
 /* #address-cells or #size-cells of `node`, with the specification's defaults. */

@@ -1,3 +1,4 @@
+#include <aubade/csr.h>
 #include <aubade/fmt.h>
 #include <aubade/log.h>
 #include <aubade/spinlock.h>
@@ -12,6 +13,21 @@ static uint64_t (*log_current_cpu)(void);
 /* Held for a whole line, from reading the clock to the last byte: lines of
  * several harts never interleave, and their timestamps never go backwards. */
 static struct spinlock log_lock;
+
+/* Interrupt handlers log too: the lock is held with interrupts off, or a
+ * handler on the hart that holds it would wait for itself. */
+static uint64_t log_lock_take(void)
+{
+    uint64_t were_enabled = interrupts_disable();
+    spin_lock(&log_lock);
+    return were_enabled;
+}
+
+static void log_lock_give(uint64_t were_enabled)
+{
+    spin_unlock(&log_lock);
+    interrupts_restore(were_enabled);
+}
 
 void log_init(const struct console *console, uint64_t timebase_hz)
 {
@@ -82,7 +98,7 @@ static void log_vline(const char *component, const char *event, const char *fiel
                       va_list args)
 {
     struct line line = {.len = 0};
-    spin_lock(&log_lock);
+    uint64_t were_enabled = log_lock_take();
     uint64_t ticks = read_time();
     uint64_t seconds = 0, micros = 0;
     if (log_timebase_hz) {
@@ -97,7 +113,7 @@ static void log_vline(const char *component, const char *event, const char *fiel
     if (log_current_cpu)
         line_format(&line, " cpu=%lu", log_current_cpu());
     line_sink(&line, '\n');
-    spin_unlock(&log_lock);
+    log_lock_give(were_enabled);
 }
 
 void log_event(const char *component, const char *event, const char *fields, ...)
@@ -122,22 +138,22 @@ void log_trace(enum log_level level, const char *component, const char *event,
 void log_vdetail(const char *format, va_list args)
 {
     struct line line = {.len = 0};
-    spin_lock(&log_lock);
+    uint64_t were_enabled = log_lock_take();
     line_format(&line, "  ");
     fmt_vformat(line_sink, &line, format, args);
     line_sink(&line, '\n');
-    spin_unlock(&log_lock);
+    log_lock_give(were_enabled);
 }
 
 void log_text(const char *format, ...)
 {
     struct line line = {.len = 0};
-    spin_lock(&log_lock);
+    uint64_t were_enabled = log_lock_take();
     va_list args;
     va_start(args, format);
     fmt_vformat(line_sink, &line, format, args);
     va_end(args);
     if (line.len)
         line_flush(&line);
-    spin_unlock(&log_lock);
+    log_lock_give(were_enabled);
 }

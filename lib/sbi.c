@@ -7,6 +7,7 @@
 #define SBI_EXT_IPI 0x735049             /* "sPI" */
 #define SBI_EXT_RFENCE 0x52464e43        /* "RFNC" */
 #define SBI_RFENCE_REMOTE_SFENCE_VMA 1
+#define SBI_EXT_TIME 0x54494d45          /* "TIME" */
 #define SBI_RESET_TYPE_SHUTDOWN 0
 
 /* RFENCE takes four arguments; the other calls need three at most. */
@@ -62,6 +63,11 @@ long sbi_remote_sfence_vma(uint64_t hart_mask, uint64_t hart_mask_base, uint64_t
     return call4(SBI_EXT_RFENCE, SBI_RFENCE_REMOTE_SFENCE_VMA, hart_mask, hart_mask_base, start,
                  size)
         .error;
+}
+
+void sbi_set_timer(uint64_t deadline)
+{
+    sbi_call(SBI_EXT_TIME, 0, deadline, 0, 0);
 }
 
 void sbi_shutdown(enum sbi_reset_reason reason)

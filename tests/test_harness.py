@@ -41,6 +41,7 @@ class ScriptedTarget(Target):
         self._closes = closes
         self._status = status
         self.powered_off = False
+        self.typed = b""
 
     @property
     def closes_at_power_off(self) -> bool:
@@ -59,6 +60,11 @@ class ScriptedTarget(Target):
             raise ConsoleClosed
         time.sleep(timeout)
         return b""
+
+    def write_console(self, data: bytes) -> None:
+        if self._closes and not self._pieces:
+            raise ConsoleClosed
+        self.typed += data
 
     def exit_status(self) -> int | None:
         return self._status if self._closes and not self._pieces else None
@@ -122,6 +128,23 @@ def test_timeout_says_what_was_awaited_and_what_the_console_said(tmp_path: Path)
     assert "timed out after 0.3 s awaiting `kernel: frames`" in report
     assert "last 2 console lines:\n  | [    0.000100] loader: start" in report
     assert report.count("  | ") == 2 and "  | loader: half a li\n" in report
+
+
+def test_sent_bytes_reach_the_console_of_a_running_machine(tmp_path: Path) -> None:
+    target = ScriptedTarget([START, POWEROFF], closes=True)
+    machine = started(target, tmp_path / "c.log")
+    machine.wait_for("loader", "start", timeout=1)
+    machine.send(b"hello\r")
+    assert target.typed == b"hello\r"
+
+
+def test_sending_to_a_machine_that_ended_fails_with_a_report(tmp_path: Path) -> None:
+    machine = started(ScriptedTarget([START], closes=True), tmp_path / "c.log")
+    with pytest.raises(BootFailure):
+        machine.wait_for("kernel", "poweroff", timeout=1)
+    with pytest.raises(BootFailure, match="closed before b'x' was sent") as failure:
+        machine.send(b"x")
+    assert "whole console log" in str(failure.value)
 
 
 def test_console_closing_early_fails_the_wait_with_the_exit_status(tmp_path: Path) -> None:

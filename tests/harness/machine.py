@@ -104,6 +104,14 @@ class Machine:
         self._returned[kind] += 1
         return event
 
+    def send(self, data: bytes) -> None:
+        """Type `data` on the console; BootFailure if the machine has ended."""
+        try:
+            self.target.write_console(data)
+        except ConsoleClosed:
+            self._console_closed = True
+            raise BootFailure(self.report(f"the console closed before {data!r} was sent")) from None
+
     def wait_exit(self, timeout: float) -> int | None:
         """Wait for the machine to finish, then return the target's exit status
         (None if the target cannot tell)."""

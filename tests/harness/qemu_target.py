@@ -102,6 +102,15 @@ class QemuTarget(Target):
             child.close()
             raise ConsoleClosed from None
 
+    def write_console(self, data: bytes) -> None:
+        child = self._child
+        if child is None:
+            raise RuntimeError("QEMU target written before power_on()")
+        if child.closed or not child.isalive():
+            raise ConsoleClosed
+        # QEMU puts its terminal in raw mode: the bytes reach the UART as sent.
+        child.send(data)
+
     def exit_status(self) -> int | None:
         child = self._child
         if child is None or child.isalive():

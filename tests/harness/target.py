@@ -49,6 +49,13 @@ class Target(ABC):
         """
 
     @abstractmethod
+    def write_console(self, data: bytes) -> None:
+        """Send `data` to the machine's console, as if typed on it.
+
+        Raises ConsoleClosed if the console has ended.
+        """
+
+    @abstractmethod
     def exit_status(self) -> int | None:
         """How the machine ended once the console has closed: 0 for an orderly
         power-off, non-zero for a failure (negative: killed by that signal);

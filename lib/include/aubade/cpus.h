@@ -6,6 +6,8 @@
 
 /* The frequency of the `time` CSR: on /cpus, or else on the cpu nodes. */
 bool cpus_timebase_hz(const struct fdt *dt, uint64_t *hz);
+/* The /cpus child whose reg is `hart_id`, or a negative value. */
+int cpus_find_hart(const struct fdt *dt, uint64_t hart_id);
 
 /* Every enabled hart with an MMU lists the multi-letter extension (lowercase,
  * "svpbmt") in its riscv,isa; false if there is no such hart. */

@@ -48,11 +48,16 @@ const char *fdt_name(const struct fdt *dt, int node);
 const void *fdt_prop(const struct fdt *dt, int node, const char *name, uint32_t *len);
 /* A property that is a NUL-terminated string, or NULL. */
 const char *fdt_prop_string(const struct fdt *dt, int node, const char *name);
+/* String `index` of a string-list property ("compatible"), or NULL past its end. */
+const char *fdt_prop_string_at(const struct fdt *dt, int node, const char *name, uint32_t index);
 /* A property of one or two cells; false when absent or of another size. */
 bool fdt_prop_u64(const struct fdt *dt, int node, const char *name, uint64_t *value);
 bool fdt_is_compatible(const struct fdt *dt, int node, const char *compatible);
 /* `status` absent or "okay"/"ok". */
 bool fdt_is_enabled(const struct fdt *dt, int node);
+/* The interrupt controller that `node`'s `interrupts` go to: the phandle of
+ * the nearest `interrupt-parent`, on the node or an ancestor. */
+int fdt_interrupt_parent(const struct fdt *dt, int node);
 
 /* Entry `index` of the node's `reg`, decoded with the parent's cell counts. */
 bool fdt_reg(const struct fdt *dt, int node, uint32_t index, uint64_t *base, uint64_t *size);

@@ -45,6 +45,10 @@ void sbi_send_ipi(uint64_t hart_id);
 long sbi_remote_sfence_vma(uint64_t hart_mask, uint64_t hart_mask_base, uint64_t start,
                            uint64_t size);
 
+/* TIME extension: a supervisor timer interrupt once the `time` CSR reaches
+ * `deadline`; clears the one pending. For harts without Sstc's stimecmp. */
+void sbi_set_timer(uint64_t deadline);
+
 /* System Reset extension, shutdown type; returns only if the firmware lacks it. */
 void sbi_shutdown(enum sbi_reset_reason reason);
 

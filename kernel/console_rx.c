@@ -1,0 +1,144 @@
+/*
+ * What is typed on the console. The early console (lib/console.c) only
+ * writes; this driver of the same UARTs takes the node stdout-path names,
+ * turns its receive interrupt on, routes it to the boot hart and, in the
+ * handler, drains the UART's receive FIFO into a ring buffer that
+ * console_read() empties. Other UARTs of the same kind are left alone.
+ */
+#include <aubade/csr.h>
+#include <aubade/log.h>
+#include <aubade/mmio.h>
+#include <aubade/spinlock.h>
+
+#include "console_rx.h"
+#include "driver.h"
+#include "irq.h"
+#include "kernel.h"
+
+/* 16550: receive buffer 0, interrupt enable 1 (bit 0: received data
+ * available), line status 5 (bit 0: data ready); registers are
+ * 1 << reg-shift bytes apart. */
+#define NS16550_RBR 0
+#define NS16550_IER 1
+#define NS16550_IER_RX_AVAILABLE 0x01
+#define NS16550_LSR 5
+#define NS16550_LSR_DATA_READY 0x01
+
+/* SiFive UART: rxdata 0x04 (bit 31: FIFO was empty), rxctrl 0x0c (bit 0:
+ * receiver on; bits 16-18: watermark, the interrupt is pending while more
+ * entries than that wait), ie 0x10 (bit 1: receive watermark). */
+#define SIFIVE_UART_RXDATA 0x04
+#define SIFIVE_UART_RXDATA_EMPTY 0x80000000u
+#define SIFIVE_UART_RXCTRL 0x0c
+#define SIFIVE_UART_RXCTRL_ENABLE 0x01
+#define SIFIVE_UART_IE 0x10
+#define SIFIVE_UART_IE_RXWM 0x02
+
+#define RING_SIZE 256
+
+struct uart {
+    uintptr_t registers;
+    uint32_t reg_shift;
+    /* The next received byte, or -1 once the FIFO is empty. */
+    int (*receive)(const struct uart *uart);
+};
+
+static struct uart console_uart;
+
+/* Written by the interrupt handler on the boot hart, read by anyone. */
+static struct {
+    struct spinlock lock;
+    char bytes[RING_SIZE];
+    uint32_t head, tail; /* free-running: head - tail bytes wait */
+} ring;
+
+static int ns16550_receive(const struct uart *uart)
+{
+    if (!(mmio_read8(uart->registers + (NS16550_LSR << uart->reg_shift)) & NS16550_LSR_DATA_READY))
+        return -1;
+    return mmio_read8(uart->registers + (NS16550_RBR << uart->reg_shift));
+}
+
+static int sifive_uart_receive(const struct uart *uart)
+{
+    uint32_t data = mmio_read32(uart->registers + SIFIVE_UART_RXDATA);
+    return data & SIFIVE_UART_RXDATA_EMPTY ? -1 : (int)(data & 0xff);
+}
+
+static void receive_interrupt(void *context)
+{
+    const struct uart *uart = context;
+    unsigned count = 0, dropped = 0;
+    spin_lock(&ring.lock);
+    for (int byte; (byte = uart->receive(uart)) >= 0; count++) {
+        if (ring.head - ring.tail == RING_SIZE)
+            dropped++; /* nobody reads: the newest bytes are lost */
+        else
+            ring.bytes[ring.head++ % RING_SIZE] = (char)byte;
+    }
+    spin_unlock(&ring.lock);
+    /* Nothing, when an earlier interrupt's drain took this one's bytes. */
+    if (count)
+        log_debug("console", "rx", "bytes=%u dropped=%u", count, dropped);
+}
+
+size_t console_read(char *buffer, size_t size)
+{
+    uint64_t were_enabled = interrupts_disable();
+    spin_lock(&ring.lock);
+    size_t count = 0;
+    for (; count < size && ring.tail != ring.head; count++)
+        buffer[count] = ring.bytes[ring.tail++ % RING_SIZE];
+    spin_unlock(&ring.lock);
+    interrupts_restore(were_enabled);
+    return count;
+}
+
+static bool is_stdout(const struct fdt *dt, int node)
+{
+    const char *path = fdt_prop_string(dt, fdt_find(dt, "/chosen"), "stdout-path");
+    return path && fdt_find(dt, path) == node;
+}
+
+/* The UART's interrupt source, at the controller its interrupt-parent names. */
+static uint32_t interrupt_source(const struct fdt *dt, int node, int *controller)
+{
+    uint32_t len;
+    const uint8_t *interrupts = fdt_prop(dt, node, "interrupts", &len);
+    *controller = fdt_interrupt_parent(dt, node);
+    if (interrupts == NULL || len != 4 || *controller < 0)
+        kernel_panic("dtb-console", "%s: needs one cell of interrupts and an interrupt-parent",
+                     fdt_name(dt, node));
+    return fdt_be32(interrupts);
+}
+
+static enum probe_result console_probe(const struct fdt *dt, int node)
+{
+    if (!is_stdout(dt, node))
+        return PROBE_IGNORED;
+    int controller;
+    uint32_t source = interrupt_source(dt, node, &controller);
+    uint64_t base, size, reg_shift = 0;
+    if (fdt_reg(dt, node, 0, &base, &size))
+        console_uart.registers = device_map(base, size);
+    if (console_uart.registers == 0)
+        kernel_panic("dtb-console", "%s: reg is missing or cannot be mapped", fdt_name(dt, node));
+    fdt_prop_u64(dt, node, "reg-shift", &reg_shift);
+    console_uart.reg_shift = (uint32_t)reg_shift;
+    bool sifive = fdt_is_compatible(dt, node, "sifive,uart0");
+    console_uart.receive = sifive ? sifive_uart_receive : ns16550_receive;
+
+    if (irq_register(controller, source, boot_info->boot_hart, receive_interrupt, &console_uart) ==
+        IRQ_NO_CONTROLLER)
+        return PROBE_DEFER;
+    if (sifive) {
+        mmio_write32(console_uart.registers + SIFIVE_UART_RXCTRL, SIFIVE_UART_RXCTRL_ENABLE);
+        mmio_write32(console_uart.registers + SIFIVE_UART_IE, SIFIVE_UART_IE_RXWM);
+    } else {
+        mmio_write8(console_uart.registers + (NS16550_IER << console_uart.reg_shift),
+                    NS16550_IER_RX_AVAILABLE);
+    }
+    return PROBE_BOUND;
+}
+
+DRIVER(console, console_probe, "ns16550a", "ns16550", "sifive,uart0");

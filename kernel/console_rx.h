@@ -1,0 +1,11 @@
+/* What is typed on the console (console_rx.c). */
+#ifndef CONSOLE_RX_H
+#define CONSOLE_RX_H
+
+#include <stddef.h>
+
+/* Up to `size` bytes received since the last call, oldest first; 0 if none
+ * came. Never waits. */
+size_t console_read(char *buffer, size_t size);
+
+#endif

@@ -1,0 +1,137 @@
+/*
+ * The tick: a supervisor timer interrupt on every hart, tick_hz times a
+ * second (100 unless `tick_hz=` says otherwise), counted per hart.
+ *
+ * A hart's timer is part of the hart, so the driver probes cpu nodes: a
+ * hart whose ISA has Sstc sets its own deadline in the stimecmp CSR; any
+ * other asks firmware with SBI set_timer, an ecall per tick. Deadlines are
+ * multiples of the period from the first, never "now + period", so a late
+ * interrupt costs no tick: the next one comes at once to catch up.
+ */
+#include <aubade/csr.h>
+#include <aubade/log.h>
+#include <aubade/sbi.h>
+#include <aubade/string.h>
+
+#include "driver.h"
+#include "interrupts.h"
+#include "kernel.h"
+#include "timer.h"
+
+#define DEFAULT_TICK_HZ 100
+#define MAX_TICK_HZ 10000
+
+struct hart_timer {
+    bool found; /* its cpu node was probed */
+    bool sstc;
+};
+
+static uint32_t tick_hz;
+static uint64_t tick_period; /* in time-CSR units */
+static struct hart_timer timers[BOOTINFO_MAX_HARTS];
+static _Thread_local uint64_t ticks, deadline;
+
+/* Multi-letter extensions follow the base and single letters of
+ * "rv64imafdc_zicsr_sstc", each after an underscore. */
+static bool isa_string_has(const char *isa, const char *extension)
+{
+    size_t len = strlen(extension);
+    for (const char *at = strchr(isa, '_'); at; at = strchr(at + 1, '_'))
+        if (strncmp(at + 1, extension, len) == 0 && (at[1 + len] == '_' || at[1 + len] == '\0'))
+            return true;
+    return false;
+}
+
+/* riscv,isa-extensions, where present, is the list to believe; riscv,isa
+ * is the older form. */
+static bool cpu_has_sstc(const struct fdt *dt, int cpu)
+{
+    if (fdt_prop(dt, cpu, "riscv,isa-extensions", NULL)) {
+        const char *extension;
+        for (uint32_t i = 0; (extension = fdt_prop_string_at(dt, cpu, "riscv,isa-extensions", i));
+             i++)
+            if (strcmp(extension, "sstc") == 0)
+                return true;
+        return false;
+    }
+    const char *isa = fdt_prop_string(dt, cpu, "riscv,isa");
+    return isa && isa_string_has(isa, "sstc");
+}
+
+/* The tick is the machine's, not a hart's: set once, from the command line. */
+static void choose_tick(void)
+{
+    const char *value = cmdline_value("tick_hz");
+    uint64_t hz = value ? 0 : DEFAULT_TICK_HZ;
+    for (const char *digit = value; digit && *digit && hz <= MAX_TICK_HZ; digit++)
+        hz = *digit >= '0' && *digit <= '9' ? hz * 10 + (uint64_t)(*digit - '0') : UINT64_MAX;
+    if (hz == 0 || hz > MAX_TICK_HZ || hz > timebase_hz)
+        kernel_panic("bad-cmdline", "tick_hz=%s: use a number of ticks a second, 1-%d", value,
+                     MAX_TICK_HZ);
+    tick_hz = (uint32_t)hz;
+    tick_period = timebase_hz / hz;
+}
+
+static enum probe_result timer_probe(const struct fdt *dt, int node)
+{
+    uint64_t hart_id;
+    if (!fdt_prop_u64(dt, node, "reg", &hart_id))
+        kernel_panic("dtb-cpu", "%s: reg (the hart id) is missing", fdt_name(dt, node));
+    const struct boot_percpu *hart = percpu_of(hart_id);
+    if (hart == NULL)
+        return PROBE_IGNORED; /* a hart the kernel does not run on */
+    if (tick_period == 0)
+        choose_tick();
+    timers[hart - boot_info->harts] =
+        (struct hart_timer){.found = true, .sstc = cpu_has_sstc(dt, node)};
+    return PROBE_BOUND;
+}
+
+DRIVER(timer, timer_probe, "riscv");
+
+static const struct hart_timer *this_timer(void)
+{
+    return &timers[this_percpu - boot_info->harts];
+}
+
+static void program(uint64_t when)
+{
+    if (this_timer()->sstc)
+        csr_write(stimecmp, when);
+    else
+        sbi_set_timer(when);
+}
+
+void timer_start_hart(void)
+{
+    if (!this_timer()->found)
+        kernel_panic("no-timer", "hart %lu: no cpu node in the device tree gave its timer",
+                     current_hart);
+    deadline = read_time() + tick_period;
+    program(deadline);
+    csr_set(sie, SIE_STIE);
+    log_debug("timer", "start", "hz=%u period=%lu method=%s", tick_hz, tick_period,
+              this_timer()->sstc ? "sstc" : "sbi");
+}
+
+void timer_interrupt(void)
+{
+    __atomic_store_n(&ticks, ticks + 1, __ATOMIC_RELAXED);
+    deadline += tick_period;
+    program(deadline);
+}
+
+uint64_t timer_ticks(void)
+{
+    return __atomic_load_n(&ticks, __ATOMIC_RELAXED);
+}
+
+uint32_t timer_tick_hz(void)
+{
+    return tick_hz;
+}
+
+bool timer_uses_sstc(void)
+{
+    return this_timer()->sstc;
+}

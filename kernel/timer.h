@@ -1,0 +1,18 @@
+/* The per-hart tick (timer.c). */
+#ifndef TIMER_H
+#define TIMER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Late, per CPU: the first deadline set and the timer interrupt on. */
+void timer_start_hart(void);
+
+/* Ticks this hart has taken since its timer started. */
+uint64_t timer_ticks(void);
+/* Ticks a second, the same on every hart. */
+uint32_t timer_tick_hz(void);
+/* Whether this hart sets its deadlines in stimecmp (Sstc) rather than by SBI. */
+bool timer_uses_sstc(void);
+
+#endif
