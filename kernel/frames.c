@@ -27,9 +27,14 @@
  *      (itself checked as in 1) has it as next.
  *
  * A header is cleared whenever its block leaves a list (allocation, split,
- * join), so only linked blocks ever carry a valid one. Initialisation inserts
- * each free range as its largest naturally aligned blocks: its cost grows
- * with the number of regions, not pages.
+ * join), so only linked blocks ever carry a valid one.
+ *
+ * Initialisation writes nothing: each free region of the map starts as an
+ * untouched range, and a block is cut from one only when no list has a block
+ * big enough (the part below the block's alignment goes to the lists). Its
+ * cost grows with the number of regions, not pages, and memory nobody has
+ * asked for is never touched: on QEMU, whose guest RAM is backed by host huge
+ * pages, every first touch of 2 MiB makes the host zero it.
  *
  * The memory map (struct memmap) keeps the kinds the loader handed over, for
  * the `kernel: region` lines: `free` is memory this allocator manages,
@@ -56,6 +61,10 @@ struct free_block {
 
 static struct memmap physical;
 static uint64_t free_lists[MAX_ORDER + 1];
+/* Free memory no block has been cut from yet, from the low end. */
+static struct boot_range untouched[BOOTINFO_MAX_REGIONS];
+static uint32_t untouched_count;
+static uint64_t untouched_bytes;
 static uint64_t free_bytes;
 /* Counted apart from the free lists, so that the two can be checked against
  * each other: free + allocated is all the memory the allocator manages. */
@@ -99,10 +108,19 @@ static bool managed(uint64_t phys, uint64_t size)
     return false;
 }
 
-/* The three checks of the top comment, in that order. */
+static bool overlaps_untouched(uint64_t phys, uint64_t size)
+{
+    for (uint32_t i = 0; i < untouched_count; i++)
+        if (phys < untouched[i].end && untouched[i].start < phys + size)
+            return true;
+    return false;
+}
+
+/* The three checks of the top comment, in that order; untouched memory is
+ * never a block, and is not read to learn so. */
 static bool is_free_block(uint64_t phys, unsigned order)
 {
-    if (!managed(phys, block_bytes(order)))
+    if (!managed(phys, block_bytes(order)) || overlaps_untouched(phys, block_bytes(order)))
         return false;
     const struct free_block *block = header(phys);
     if (block->magic != magic_of(phys, order))
@@ -149,10 +167,20 @@ static bool already_free(uint64_t phys, unsigned order)
     return false;
 }
 
+/* Where freed memory comes from: the memory map says it was not free, or an
+ * owner says so, which is checked. The check reads a header at every larger
+ * alignment, and each read may be the first touch of its memory: on QEMU
+ * that makes the host zero a 2 MiB huge page, so at boot it would cost
+ * milliseconds per GiB, for memory the map already vouches for. */
+enum provenance {
+    FROM_MAP,
+    FROM_OWNER,
+};
+
 /* Frees one aligned block, joined with its buddies as far as they are free. */
-static void free_block(uint64_t phys, unsigned order)
+static void free_block(uint64_t phys, unsigned order, enum provenance provenance)
 {
-    if (already_free(phys, order))
+    if (provenance == FROM_OWNER && already_free(phys, order))
         kernel_panic("frames-double-free", "block 0x%lx of 0x%lx bytes is already free", phys,
                      block_bytes(order));
     for (; order < MAX_ORDER; order++) {
@@ -176,14 +204,14 @@ static unsigned alignment_order(uint64_t phys)
 
 /* Frees [start, end) (page-aligned) as its largest naturally aligned
  * blocks; returns how many there were. */
-static uint32_t free_range(uint64_t start, uint64_t end)
+static uint32_t free_range(uint64_t start, uint64_t end, enum provenance provenance)
 {
     uint32_t blocks = 0;
     while (start < end) {
         unsigned order = alignment_order(start);
         while (block_bytes(order) > end - start)
             order--;
-        free_block(start, order);
+        free_block(start, order, provenance);
         start += block_bytes(order);
         blocks++;
     }
@@ -216,12 +244,13 @@ void frames_init(const struct boot_info *info)
 
     for (uint32_t i = 0; i < physical.count; i++) {
         const struct boot_region *region = &physical.regions[i];
-        if (region->kind != BOOT_REGION_USABLE)
-            continue;
         uint64_t start = align_up(region->base, PAGE_SIZE);
         uint64_t end = align_down(region->base + region->size, PAGE_SIZE);
-        uint32_t blocks = start < end ? free_range(start, end) : 0;
-        log_debug("mm", "add", "range=0x%lx-0x%lx blocks=%u", start, end, blocks);
+        if (region->kind != BOOT_REGION_USABLE || start >= end)
+            continue;
+        untouched[untouched_count++] = (struct boot_range){start, end};
+        untouched_bytes += end - start;
+        log_debug("mm", "add", "range=0x%lx-0x%lx", start, end);
     }
 }
 
@@ -243,7 +272,7 @@ static void reclaim(enum boot_region_kind kind, struct reclaimed *reclaimed)
          * overflow (it may merge with its neighbours, hence the search
          * from the start each time). */
         memmap_convert(&physical, base, size, kind, BOOT_REGION_USABLE);
-        uint32_t blocks = free_range(base, base + size);
+        uint32_t blocks = free_range(base, base + size, FROM_MAP);
         log_debug("mm", "reclaim", "range=0x%lx-0x%lx kind=%s blocks=%u", base, base + size,
                   boot_region_kind_name(kind), blocks);
         reclaimed->bytes += size;
@@ -261,15 +290,34 @@ struct reclaimed frames_reclaim_loader(void)
     return reclaimed;
 }
 
+/* Cuts a block of `order` from the lowest untouched memory where one fits;
+ * what lies below its alignment goes to the lists. NO_BLOCK if none fits. */
+static uint64_t cut_untouched(unsigned order)
+{
+    for (uint32_t i = 0; i < untouched_count; i++) {
+        struct boot_range *range = &untouched[i];
+        uint64_t block = align_up(range->start, block_bytes(order));
+        if (block >= range->end || block_bytes(order) > range->end - block)
+            continue;
+        uint64_t below = range->start;
+        untouched_bytes -= block + block_bytes(order) - below;
+        range->start = block + block_bytes(order);
+        free_range(below, block, FROM_MAP);
+        return block;
+    }
+    return NO_BLOCK;
+}
+
 /* Takes a free block of at least `order`, splits it down to `order` and
- * gives the upper halves back; NO_BLOCK if none is left. */
+ * gives the upper halves back; else cuts one from untouched memory;
+ * NO_BLOCK if neither has one. */
 static uint64_t take_block(unsigned order)
 {
     unsigned found = order;
     while (found <= MAX_ORDER && free_lists[found] == NO_BLOCK)
         found++;
     if (found > MAX_ORDER)
-        return NO_BLOCK;
+        return cut_untouched(order);
     uint64_t phys = free_lists[found];
     unlink(phys, found);
     while (found > order) {
@@ -293,7 +341,7 @@ uint64_t frames_alloc(uint64_t size, uint64_t align)
     uint64_t phys = take_block(order);
     /* 2. Whatever of it the request does not need goes back. */
     if (phys != NO_BLOCK) {
-        free_range(phys + size, phys + block_bytes(order));
+        free_range(phys + size, phys + block_bytes(order), FROM_MAP); /* just taken */
         allocated_bytes += size;
     }
     unlock_frames(were_enabled);
@@ -309,10 +357,11 @@ void frames_free(uint64_t phys, uint64_t size)
 {
     size = align_up(size, PAGE_SIZE);
     uint64_t were_enabled = lock_frames();
-    if (phys % PAGE_SIZE != 0 || size == 0 || !managed(phys, size))
+    if (phys % PAGE_SIZE != 0 || size == 0 || !managed(phys, size) ||
+        overlaps_untouched(phys, size))
         kernel_panic("frames-bad-free", "0x%lx bytes at 0x%lx are not allocatable memory", size,
                      phys);
-    free_range(phys, phys + size);
+    free_range(phys, phys + size, FROM_OWNER);
     allocated_bytes -= size;
     unlock_frames(were_enabled);
 }
@@ -328,7 +377,7 @@ bool frames_owns(uint64_t phys, uint64_t size)
 uint64_t frames_free_bytes(void)
 {
     uint64_t were_enabled = lock_frames();
-    uint64_t bytes = free_bytes;
+    uint64_t bytes = free_bytes + untouched_bytes;
     unlock_frames(were_enabled);
     return bytes;
 }
