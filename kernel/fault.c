@@ -76,32 +76,13 @@ static uint64_t recurse(uint64_t depth)
     return recurse(depth + 1) + frame[depth % sizeof(frame)];
 }
 
-static uint64_t alloc_table(void *context)
-{
-    (void)context;
-    uint64_t table = frames_alloc(SV39_PAGE_SIZE, SV39_PAGE_SIZE);
-    if (table)
-        memset(phys_to_virt(table), 0, SV39_PAGE_SIZE);
-    return table;
-}
-
-static uint64_t *table_address(void *context, uint64_t phys)
-{
-    (void)context;
-    return phys_to_virt(phys);
-}
-
 void fault_inject_mapping(void)
 {
     if (requested != FAULT_VM_WX)
         return;
-    /* The tables this hart runs on, straight from satp: lib/sv39 maps what
-     * vm_map would refuse. */
-    struct sv39 tables = {.root = (csr_read(satp) & ((1ul << 44) - 1)) << 12,
-                          .alloc_table = alloc_table,
-                          .table_address = table_address};
+    /* Straight through lib/sv39, which maps what vm_map would refuse. */
     uint64_t frame = frames_alloc(SV39_PAGE_SIZE, SV39_PAGE_SIZE);
-    int error = frame ? sv39_map(&tables, VM_SCRATCH_BASE + VM_SCRATCH_SIZE - SV39_PAGE_SIZE,
+    int error = frame ? sv39_map(vm_kernel_tables(), VM_SCRATCH_BASE + VM_SCRATCH_SIZE - SV39_PAGE_SIZE,
                                  frame, SV39_PAGE_SIZE, PTE_R | PTE_W | PTE_X | PTE_G)
                       : SV39_NO_MEMORY;
     if (error)

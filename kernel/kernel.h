@@ -56,6 +56,11 @@ bool smp_call(uint64_t hart_id, void (*function)(void *argument), void *argument
  * for it to return. Between the two, that hart takes no other call. */
 bool smp_call_start(uint64_t hart_id, void (*function)(void *argument), void *argument);
 void smp_call_wait(uint64_t hart_id);
+/* Runs function on every hart past Late at once, this one included: the
+ * hart at index i of BootInfo's list gets arguments + i * size, and ran[i]
+ * says whether it ran. Returns how many harts did. */
+unsigned smp_call_everywhere(void (*function)(void *argument), void *arguments, size_t size,
+                             bool ran[BOOTINFO_MAX_HARTS]);
 bool smp_is_online(uint64_t hart_id);
 /* The last online hart other than the boot hart, or the boot hart. */
 uint64_t smp_last_secondary(void);
@@ -126,6 +131,9 @@ bool vm_translate(uintptr_t virt, uint64_t *phys);
 /* The leaf that maps virt, with its bits. */
 bool vm_lookup(uintptr_t virt, struct sv39_leaf *leaf);
 const char *vm_strerror(int error);
+/* The kernel's tables as lib/sv39 sees them, for code that must go behind
+ * vm_map's back (fault=vm-wx); nothing else touches them without the lock. */
+const struct sv39 *vm_kernel_tables(void);
 /* Panics on a writable and executable page or any lower-half mapping. */
 void vm_check(void);
 

@@ -247,6 +247,24 @@ bool smp_call(uint64_t hart_id, void (*function)(void *argument), void *argument
     return true;
 }
 
+unsigned smp_call_everywhere(void (*function)(void *argument), void *arguments, size_t size,
+                             bool ran[BOOTINFO_MAX_HARTS])
+{
+    uint32_t mine = hart_index(current_hart);
+    unsigned count = 1;
+    for (uint32_t i = 0; i < boot_info->hart_count; i++) {
+        ran[i] = i != mine && smp_call_start(boot_info->harts[i].hart_id, function,
+                                             (uint8_t *)arguments + i * size);
+        count += ran[i];
+    }
+    function((uint8_t *)arguments + mine * size);
+    ran[mine] = true;
+    for (uint32_t i = 0; i < boot_info->hart_count; i++)
+        if (ran[i] && i != mine)
+            smp_call_wait(boot_info->harts[i].hart_id);
+    return count;
+}
+
 void software_interrupt(void)
 {
     csr_clear(sip, SIE_SSIE);

@@ -61,6 +61,11 @@ static uint64_t *table_address(void *context, uint64_t phys)
     return phys_to_virt(phys);
 }
 
+const struct sv39 *vm_kernel_tables(void)
+{
+    return &kernel_tables;
+}
+
 const char *vm_strerror(int error)
 {
     switch (error) {

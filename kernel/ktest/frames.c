@@ -220,21 +220,13 @@ static void churn(void *argument)
 KTEST(frames, every_hart_at_once)
 {
     static struct churn runs[BOOTINFO_MAX_HARTS];
-    bool started[BOOTINFO_MAX_HARTS] = {false};
+    bool ran[BOOTINFO_MAX_HARTS];
     uint64_t before = frames_free_bytes();
-    for (uint32_t i = 0; i < boot_info->hart_count; i++) {
+    for (uint32_t i = 0; i < boot_info->hart_count; i++)
         runs[i] = (struct churn){.tag = (uint64_t)(i + 1) << 32, .ok = false};
-        started[i] = smp_call_start(boot_info->harts[i].hart_id, churn, &runs[i]);
-    }
-    struct churn mine = {.tag = 0xb007ul << 48, .ok = false};
-    churn(&mine);
-    KTEST_EXPECT(t, mine.ok);
-    for (uint32_t i = 0; i < boot_info->hart_count; i++) {
-        if (!started[i])
-            continue;
-        smp_call_wait(boot_info->harts[i].hart_id);
-        if (!KTEST_EXPECT(t, runs[i].ok))
+    smp_call_everywhere(churn, runs, sizeof(runs[0]), ran);
+    for (uint32_t i = 0; i < boot_info->hart_count; i++)
+        if (ran[i] && !KTEST_EXPECT(t, runs[i].ok))
             ktest_note(t, "hart %lu saw another's stamp", boot_info->harts[i].hart_id);
-    }
     KTEST_EXPECT_EQ(t, frames_free_bytes(), before);
 }

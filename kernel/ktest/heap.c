@@ -179,22 +179,12 @@ KTEST(heap, many_rounds)
 KTEST(heap, every_hart_at_once)
 {
     static struct stress runs[BOOTINFO_MAX_HARTS];
-    bool started[BOOTINFO_MAX_HARTS] = {false};
-    unsigned harts = 1;
-    for (uint32_t i = 0; i < boot_info->hart_count; i++) {
+    bool ran[BOOTINFO_MAX_HARTS];
+    for (uint32_t i = 0; i < boot_info->hart_count; i++)
         runs[i] = (struct stress){.rounds = 5000, .ok = false};
-        started[i] = smp_call_start(boot_info->harts[i].hart_id, stress, &runs[i]);
-        harts += started[i];
-    }
-    struct stress mine = {.rounds = 5000, .ok = false};
-    stress(&mine);
-    KTEST_EXPECT(t, mine.ok);
-    for (uint32_t i = 0; i < boot_info->hart_count; i++) {
-        if (!started[i])
-            continue;
-        smp_call_wait(boot_info->harts[i].hart_id);
-        if (!KTEST_EXPECT(t, runs[i].ok))
+    unsigned harts = smp_call_everywhere(stress, runs, sizeof(runs[0]), ran);
+    for (uint32_t i = 0; i < boot_info->hart_count; i++)
+        if (ran[i] && !KTEST_EXPECT(t, runs[i].ok))
             ktest_note(t, "hart %lu found a corrupted object", boot_info->harts[i].hart_id);
-    }
     ktest_note(t, "ran on %u harts", harts);
 }
