@@ -31,6 +31,11 @@ struct totals {
     unsigned passed, failed, skipped;
 };
 
+bool ktest_requested(void)
+{
+    return cmdline_has("ktest") || cmdline_value("ktest") != NULL;
+}
+
 /* `ktest` alone runs everything; `ktest=frames,heap` those suites. */
 static bool suite_selected(const char *suite)
 {

@@ -64,6 +64,8 @@ __attribute__((format(printf, 2, 3))) void ktest_note(struct ktest *t, const cha
 /* The case cannot run here (say why); it is reported as skipped. */
 void ktest_skip(struct ktest *t, const char *reason);
 
+/* `ktest` or `ktest=suite,...` is on the command line. */
+bool ktest_requested(void);
 /* Runs the cases selected by the command line; true if none failed. */
 bool ktest_run(void);
 

@@ -54,6 +54,18 @@ static void early_percpu(uint64_t hart_id)
     cpu_reset_state();
 }
 
+/* `loglevel=` decides which trace lines reach the console. */
+static void set_log_level(void)
+{
+    const char *name = cmdline_value("loglevel");
+    enum log_level level;
+    if (name == NULL)
+        return;
+    if (!log_level_parse(name, &level))
+        kernel_panic("bad-cmdline", "loglevel=%s: use error, warn, info or debug", name);
+    log_set_level(level);
+}
+
 /* Early, global: the device tree, and from it the console and the clock,
  * never a board address; then the command line and the boot's RNG seed. */
 static void early_global(void)
@@ -73,12 +85,7 @@ static void early_global(void)
 
     cmdline_init(boot_info->cmdline);
     cmdline_log();
-    const char *level_name = cmdline_value("loglevel");
-    enum log_level level;
-    if (level_name && !log_level_parse(level_name, &level))
-        kernel_panic("bad-cmdline", "loglevel=%s: use error, warn, info or debug", level_name);
-    if (level_name)
-        log_set_level(level);
+    set_log_level();
 }
 
 /* Main, on the boot hart while the others wait: the kernel's own memory
@@ -100,7 +107,7 @@ static void leave_loader_memory(void)
     smp_announce(PHASE_MAIN);
     smp_await_reports(PHASE_MAIN);
     fault_inject_mapping();
-    if (cmdline_has("ktest") || cmdline_value("ktest") || cmdline_has("debug"))
+    if (ktest_requested() || cmdline_has("debug"))
         vm_check();
     struct reclaimed reclaimed = frames_reclaim_loader();
     log_event("kernel", "reclaim", "bytes=0x%lx ranges=%u", reclaimed.bytes, reclaimed.ranges);
@@ -142,7 +149,7 @@ noreturn void kernel_main(const struct boot_info *info)
     smp_await_reports(PHASE_LATE);
 
     fault_inject_here();
-    if (cmdline_has("ktest") || cmdline_value("ktest"))
+    if (ktest_requested())
         ktest_run() ? kernel_poweroff() : kernel_poweroff_failed("ktest-failed");
     if (cmdline_has("poweroff"))
         kernel_poweroff();
