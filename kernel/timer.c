@@ -8,6 +8,7 @@
  * multiples of the period from the first, never "now + period", so a late
  * interrupt costs no tick: the next one comes at once to catch up.
  */
+#include <aubade/cpus.h>
 #include <aubade/csr.h>
 #include <aubade/log.h>
 #include <aubade/sbi.h>
@@ -30,33 +31,6 @@ static uint32_t tick_hz;
 static uint64_t tick_period; /* in time-CSR units */
 static struct hart_timer timers[BOOTINFO_MAX_HARTS];
 static _Thread_local uint64_t ticks, deadline;
-
-/* Multi-letter extensions follow the base and single letters of
- * "rv64imafdc_zicsr_sstc", each after an underscore. */
-static bool isa_string_has(const char *isa, const char *extension)
-{
-    size_t len = strlen(extension);
-    for (const char *at = strchr(isa, '_'); at; at = strchr(at + 1, '_'))
-        if (strncmp(at + 1, extension, len) == 0 && (at[1 + len] == '_' || at[1 + len] == '\0'))
-            return true;
-    return false;
-}
-
-/* riscv,isa-extensions, where present, is the list to believe; riscv,isa
- * is the older form. */
-static bool cpu_has_sstc(const struct fdt *dt, int cpu)
-{
-    if (fdt_prop(dt, cpu, "riscv,isa-extensions", NULL)) {
-        const char *extension;
-        for (uint32_t i = 0; (extension = fdt_prop_string_at(dt, cpu, "riscv,isa-extensions", i));
-             i++)
-            if (strcmp(extension, "sstc") == 0)
-                return true;
-        return false;
-    }
-    const char *isa = fdt_prop_string(dt, cpu, "riscv,isa");
-    return isa && isa_string_has(isa, "sstc");
-}
 
 /* The tick is the machine's, not a hart's: set once, from the command line. */
 static void choose_tick(void)
@@ -83,7 +57,7 @@ static enum probe_result timer_probe(const struct fdt *dt, int node)
     if (tick_period == 0)
         choose_tick();
     timers[hart - boot_info->harts] =
-        (struct hart_timer){.found = true, .sstc = cpu_has_sstc(dt, node)};
+        (struct hart_timer){.found = true, .sstc = cpus_hart_has_extension(dt, node, "sstc")};
     return PROBE_BOUND;
 }
 

@@ -14,7 +14,7 @@ bool cpus_timebase_hz(const struct fdt *dt, uint64_t *hz)
 
 /* Multi-letter extensions follow the single letters, each after a '_':
  * "rv64imafdc_zicsr_svpbmt". */
-static bool isa_has(const char *isa, const char *extension)
+static bool isa_string_has(const char *isa, const char *extension)
 {
     size_t len = strlen(extension);
     for (const char *cursor = strchr(isa, '_'); cursor; cursor = strchr(cursor + 1, '_'))
@@ -22,6 +22,22 @@ static bool isa_has(const char *isa, const char *extension)
             (cursor[1 + len] == '_' || cursor[1 + len] == '\0'))
             return true;
     return false;
+}
+
+bool cpus_hart_has_extension(const struct fdt *dt, int cpu, const char *extension)
+{
+    /* riscv,isa-extensions, where present, is the list to believe; riscv,isa
+     * is the older form. */
+    if (fdt_prop(dt, cpu, "riscv,isa-extensions", NULL)) {
+        const char *listed;
+        for (uint32_t i = 0; (listed = fdt_prop_string_at(dt, cpu, "riscv,isa-extensions", i));
+             i++)
+            if (strcmp(listed, extension) == 0)
+                return true;
+        return false;
+    }
+    const char *isa = fdt_prop_string(dt, cpu, "riscv,isa");
+    return isa && isa_string_has(isa, extension);
 }
 
 bool cpus_all_have_extension(const struct fdt *dt, const char *extension)
@@ -33,8 +49,7 @@ bool cpus_all_have_extension(const struct fdt *dt, const char *extension)
         if (!type || strcmp(type, "cpu") != 0 || !fdt_is_enabled(dt, cpu) ||
             !fdt_prop(dt, cpu, "mmu-type", NULL))
             continue;
-        const char *isa = fdt_prop_string(dt, cpu, "riscv,isa");
-        if (!isa || !isa_has(isa, extension))
+        if (!cpus_hart_has_extension(dt, cpu, extension))
             return false;
         seen = true;
     }
