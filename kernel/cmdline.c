@@ -10,8 +10,11 @@ static char text[BOOTINFO_CMDLINE_MAX];
 static const char *words[CMDLINE_MAX_WORDS];
 static unsigned word_count;
 
-void cmdline_init(const char *cmdline)
+static void cmdline_log(void);
+
+void cmdline_init(void)
 {
+    const char *cmdline = boot_info->cmdline;
     memcpy(text, cmdline, strnlen(cmdline, sizeof(text) - 1));
     for (char *cursor = text; *cursor && word_count < CMDLINE_MAX_WORDS;) {
         while (*cursor == ' ' || *cursor == '\t')
@@ -21,6 +24,7 @@ void cmdline_init(const char *cmdline)
         while (*cursor && *cursor != ' ' && *cursor != '\t')
             cursor++;
     }
+    cmdline_log();
 }
 
 bool cmdline_has(const char *word)
@@ -40,7 +44,7 @@ const char *cmdline_value(const char *key)
     return NULL;
 }
 
-void cmdline_log(void)
+static void cmdline_log(void)
 {
     /* The contract's lists are comma-separated: the words, joined. */
     char joined[BOOTINFO_CMDLINE_MAX];

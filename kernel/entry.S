@@ -42,7 +42,7 @@ secondary_continue:
     csrw    stvec, t0
     mv      ra, zero            /* a backtrace ends here */
     mv      fp, zero
-    call    secondary_main      /* a0 is still the hart id */
+    call    secondary_main
 
 /*
  * Every trap saves the whole register file and the trap's CSRs into a struct

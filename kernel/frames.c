@@ -231,8 +231,9 @@ static void unlock_frames(uint64_t were_enabled)
     interrupts_restore(were_enabled);
 }
 
-void frames_init(const struct boot_info *info)
+void frames_init(void)
 {
+    const struct boot_info *info = boot_info;
     if (info->region_count > BOOTINFO_MAX_REGIONS)
         kernel_panic("bootinfo-regions", "%u memory regions, at most %d", info->region_count,
                      BOOTINFO_MAX_REGIONS);
@@ -262,6 +263,11 @@ static const struct boot_region *first_of_kind(enum boot_region_kind kind)
     return NULL;
 }
 
+struct reclaimed {
+    uint64_t bytes;
+    uint32_t ranges;
+};
+
 /* Memory of `kind` becomes free and joins the buddy lists. */
 static void reclaim(enum boot_region_kind kind, struct reclaimed *reclaimed)
 {
@@ -280,14 +286,19 @@ static void reclaim(enum boot_region_kind kind, struct reclaimed *reclaimed)
     }
 }
 
-struct reclaimed frames_reclaim_loader(void)
+static void log_regions(void);
+
+void frames_reclaim_loader(void)
 {
     struct reclaimed reclaimed = {0, 0};
     uint64_t were_enabled = lock_frames();
     reclaim(BOOT_REGION_LOADER, &reclaimed);
     reclaim(BOOT_REGION_PAGETABLES, &reclaimed);
     unlock_frames(were_enabled);
-    return reclaimed;
+    log_event("kernel", "reclaim", "bytes=0x%lx ranges=%u", reclaimed.bytes, reclaimed.ranges);
+    log_event("kernel", "frames", "free=0x%lx allocated=0x%lx total=0x%lx", frames_free_bytes(),
+              frames_allocated_bytes(), frames_total_bytes());
+    log_regions();
 }
 
 /* Cuts a block of `order` from the lowest untouched memory where one fits;
@@ -399,7 +410,7 @@ uint64_t frames_total_bytes(void)
     return total;
 }
 
-void frames_log_regions(void)
+static void log_regions(void)
 {
     for (uint32_t i = 0; i < physical.count; i++) {
         const struct boot_region *region = &physical.regions[i];

@@ -1,4 +1,7 @@
-/* The kernel's parts, in the order kernel_main() brings them up. */
+/*
+ * The kernel's parts. Their init functions (void f(void)) are called from the
+ * generated init table, in the order the *.init files work out.
+ */
 #ifndef KERNEL_H
 #define KERNEL_H
 
@@ -9,17 +12,27 @@
 #include <stddef.h>
 #include <stdnoreturn.h>
 
-/* BootInfo, checked and kept, and what the device tree says (main.c). */
+/* BootInfo (bootinfo.c): as kernel_main got it, then checked and kept. */
+extern const struct boot_info *handed_boot_info;
 extern const struct boot_info *boot_info;
+void boot_info_accept(void);
+
+/* The device tree (devicetree.c) and the clock it gives. */
 extern struct fdt device_tree;
 extern uint64_t timebase_hz;
+void devicetree_open(void);
+void clock_init(void);
+
+/* The boot log on the device tree's console (log_start.c). */
+void log_start(void);
+void log_level_from_cmdline(void);
 
 /* Per-hart state (percpu.c): one copy per hart, through tp. */
 extern _Thread_local uint64_t current_hart;
 extern _Thread_local const struct boot_percpu *this_percpu;
 const struct boot_percpu *percpu_of(uint64_t hart_id);
 /* The hart's Early per-CPU work: its identity, stack bounds and TLS. */
-void percpu_init(uint64_t hart_id);
+void percpu_init(void);
 /* Every online hart's TLS block holds that hart's own id. */
 void percpu_check_tls(void);
 
@@ -27,27 +40,22 @@ void percpu_check_tls(void);
 void cpu_reset_state(void);
 
 /* Random numbers (random.c): the boot seed, then one stream per hart. */
-void random_init(const uint8_t *seed, uint32_t size);
-void random_init_hart(uint64_t hart_id);
+void random_init(void);
+void random_init_hart(void);
 uint64_t random_u64(void);
 
-/* The other harts (smp.c), and the phases all harts go through together. */
-enum boot_phase {
-    PHASE_EARLY = 1, /* online: Early done */
-    PHASE_MAIN,      /* on the kernel's page tables */
-    PHASE_LATE,      /* taking interrupts */
-};
-
-void smp_start_secondaries(void);
-/* A secondary's first steps: false if it came too late to be let in. */
-bool smp_arrive(void);
-void smp_report_online(void);
-/* The boot hart says a phase has begun; the others wait for it, do their
- * part and report; the boot hart waits for all reports. */
-void smp_announce(enum boot_phase phase);
-void smp_await(enum boot_phase phase);
-void smp_report(enum boot_phase phase);
-void smp_await_reports(enum boot_phase phase);
+/* The other harts (smp.c). */
+/* The boot hart starts the others and waits until each is online or late. */
+void smp_start_harts(void);
+/* A hart's first step once it knows itself: a hart too late to be let in
+ * stops here. */
+void smp_hart_arrive(void);
+/* `kernel: early`: this hart's Early work is done; it counts from now on. */
+void smp_hart_online(void);
+/* Every online hart waits here until all have arrived. */
+void smp_barrier(void);
+/* Late: this hart runs what smp_call asks of it. */
+void smp_take_calls(void);
 /* Runs function(argument) on a hart past Late and waits until it returns;
  * false if that hart is not there. */
 bool smp_call(uint64_t hart_id, void (*function)(void *argument), void *argument);
@@ -79,15 +87,11 @@ uintptr_t device_map(uint64_t phys, uint64_t size);
 int devices_map_early(void);
 
 /* The physical frame allocator (frames.c). */
-struct reclaimed {
-    uint64_t bytes;
-    uint32_t ranges;
-};
-
-/* Takes over the memory map: free memory becomes allocatable. */
-void frames_init(const struct boot_info *info);
-/* Once no hart runs on the loader's page tables: its image and tables. */
-struct reclaimed frames_reclaim_loader(void);
+/* Takes over BootInfo's memory map: free memory becomes allocatable. */
+void frames_init(void);
+/* Once no hart runs on the loader's page tables: its image and tables come
+ * back (`kernel: reclaim`), and the memory map is reported. */
+void frames_reclaim_loader(void);
 /* `size` bytes (rounded up to pages) aligned to `align` (a power of two),
  * physically contiguous, or 0. */
 uint64_t frames_alloc(uint64_t size, uint64_t align);
@@ -98,7 +102,6 @@ uint64_t frames_free_bytes(void);
 /* Handed out and not yet given back. */
 uint64_t frames_allocated_bytes(void);
 uint64_t frames_total_bytes(void);
-void frames_log_regions(void);
 
 /* The kernel's page tables (vm.c). */
 #define KERNEL_HALF 0xffffffc000000000ul /* the first address of the upper half */
@@ -134,7 +137,8 @@ const char *vm_strerror(int error);
 /* The kernel's tables as lib/sv39 sees them, for code that must go behind
  * vm_map's back (fault=vm-wx); nothing else touches them without the lock. */
 const struct sv39 *vm_kernel_tables(void);
-/* Panics on a writable and executable page or any lower-half mapping. */
+/* With `debug` or `ktest` on the command line: panics on a writable and
+ * executable page or any lower-half mapping (`mm: check`). */
 void vm_check(void);
 
 /* The kernel heap (heap.c): objects of any size, 16-byte aligned, from any
@@ -144,12 +148,11 @@ void *kmalloc(size_t size);
 void *kzalloc(size_t size); /* zeroed */
 void kfree(void *pointer);
 
-/* The command line (cmdline.c). */
-void cmdline_init(const char *cmdline);
+/* The command line (cmdline.c), from BootInfo; `kernel: cmdline`. */
+void cmdline_init(void);
 bool cmdline_has(const char *word);
 /* The value of `key=value`, or NULL. */
 const char *cmdline_value(const char *key);
-void cmdline_log(void);
 
 /* Deliberate faults for testing the fault paths (fault.c). */
 void fault_prepare(void);
@@ -173,5 +176,10 @@ noreturn void kernel_poweroff(void);
 noreturn void kernel_poweroff_failed(const char *status);
 /* After a panic has been reported: power off with a failure status. */
 noreturn void kernel_halt_failed(void);
+/* With `poweroff` on the command line: kernel_poweroff(). */
+void poweroff_if_asked(void);
+
+/* Late (trap.c): this hart takes interrupts; `kernel: late`. */
+void interrupts_start(void);
 
 #endif

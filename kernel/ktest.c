@@ -151,7 +151,7 @@ static bool run_suite(unsigned number, const char *suite, struct totals *totals)
     return !suite_failed;
 }
 
-bool ktest_run(void)
+static bool run_all(void)
 {
     const char *suites[MAX_SUITES];
     unsigned suite_count = list_suites(suites);
@@ -162,4 +162,13 @@ bool ktest_run(void)
     log_event("kernel", "ktest", "passed=%u failed=%u skipped=%u", totals.passed, totals.failed,
               totals.skipped);
     return totals.failed == 0;
+}
+
+void ktest_run_if_asked(void)
+{
+    if (!ktest_requested())
+        return;
+    if (run_all())
+        kernel_poweroff();
+    kernel_poweroff_failed("ktest-failed");
 }

@@ -66,7 +66,8 @@ void ktest_skip(struct ktest *t, const char *reason);
 
 /* `ktest` or `ktest=suite,...` is on the command line. */
 bool ktest_requested(void);
-/* Runs the cases selected by the command line; true if none failed. */
-bool ktest_run(void);
+/* With `ktest` on the command line: runs the cases it selects, then powers
+ * off, with status ktest-failed if any failed. */
+void ktest_run_if_asked(void);
 
 #endif

@@ -39,3 +39,9 @@ void kernel_poweroff_failed(const char *status)
     log_event("kernel", "poweroff", "status=%s", status);
     kernel_halt_failed();
 }
+
+void poweroff_if_asked(void)
+{
+    if (cmdline_has("poweroff"))
+        kernel_poweroff();
+}

@@ -26,15 +26,22 @@ const struct boot_percpu *percpu_of(uint64_t hart_id)
     return NULL;
 }
 
-void percpu_init(uint64_t hart_id)
+/* A hart knows itself by its TLS block: each hart's tp points at the one
+ * BootInfo lists for it. */
+void percpu_init(void)
 {
+    uintptr_t thread_pointer;
+    asm("mv %0, tp" : "=r"(thread_pointer));
+    for (uint32_t i = 0; i < boot_info->hart_count; i++)
+        if (boot_info->harts[i].tls == thread_pointer)
+            this_percpu = &boot_info->harts[i];
+    if (this_percpu == NULL)
+        kernel_panic("percpu-missing", "BootInfo has no hart whose TLS block is at 0x%lx",
+                     thread_pointer);
     if (current_hart != HART_UNKNOWN)
         kernel_panic("tls-template", "hart %lu's TLS block is not a copy of the template",
-                     hart_id);
-    current_hart = hart_id;
-    this_percpu = percpu_of(hart_id);
-    if (this_percpu == NULL)
-        kernel_panic("percpu-missing", "BootInfo has no stack or TLS for hart %lu", hart_id);
+                     this_percpu->hart_id);
+    current_hart = this_percpu->hart_id;
     trap_stack_floor = this_percpu->stack.start + TRAP_FRAME_SIZE;
 }
 

@@ -26,8 +26,10 @@ static uint64_t rotate_left(uint64_t x, int k)
     return (x << k) | (x >> (64 - k));
 }
 
-void random_init(const uint8_t *seed, uint32_t size)
+void random_init(void)
 {
+    const uint8_t *seed = boot_info->rng_seed;
+    uint32_t size = boot_info->rng_seed_size;
     uint64_t mix = 0;
     for (uint32_t i = 0; i < size; i++) {
         mix ^= (uint64_t)seed[i] << (8 * (i % 8));
@@ -39,9 +41,9 @@ void random_init(const uint8_t *seed, uint32_t size)
         boot_seed ^= read_time();
 }
 
-void random_init_hart(uint64_t hart_id)
+void random_init_hart(void)
 {
-    uint64_t x = boot_seed ^ (hart_id * 0xd1342543de82ef95ul);
+    uint64_t x = boot_seed ^ (current_hart * 0xd1342543de82ef95ul);
     for (int i = 0; i < 4; i++)
         state[i] = splitmix64(&x);
 }

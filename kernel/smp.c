@@ -6,11 +6,9 @@
  * (after its global Early work, while it does Main alone). Each hart is
  * started with SBI HSM at secondary_entry (entry.S) with the MMU off; it
  * turns paging on with the page tables the boot hart runs on, takes the
- * stack and TLS block the loader made for it, and does its per-CPU Early
- * work. From then on the harts move through the boot phases together: the
- * boot hart announces a phase (smp_announce), each other hart waits for it
- * (smp_await), does its part and reports (smp_report), and the boot hart
- * waits for every report (smp_await_reports) before it goes on.
+ * stack and TLS block the loader made for it, and runs its init calls
+ * (init_other_hart): its per-CPU Early work, then the SMP group's, where
+ * barrier tokens (smp_barrier) keep all harts in step.
  *
  * After Late, a hart can be asked to run a function (smp_call): the request
  * goes in its mailbox and an IPI makes it look.
@@ -57,9 +55,12 @@ struct mailbox {
 static struct secondary_start start_blocks[BOOTINFO_MAX_HARTS];
 static uint32_t restarts[BOOTINFO_MAX_HARTS];
 static uint32_t hart_states[BOOTINFO_MAX_HARTS];
-static uint32_t announced_phase;
-static uint32_t reported_phase[BOOTINFO_MAX_HARTS];
+static bool taking_calls[BOOTINFO_MAX_HARTS];
 static struct mailbox mailboxes[BOOTINFO_MAX_HARTS];
+
+/* smp_barrier: harts that have arrived, and how many times all did. */
+static uint32_t barrier_arrived;
+static uint32_t barrier_generation;
 
 static uint64_t kernel_phys(const void *virt)
 {
@@ -153,9 +154,8 @@ static void log_online_harts(void)
     log_event("kernel", "online", "count=%u ids=%s", count, ids);
 }
 
-void smp_start_secondaries(void)
+void smp_start_harts(void)
 {
-    hart_states[hart_index(current_hart)] = HART_ONLINE;
     for (uint32_t i = 0; i < boot_info->hart_count; i++)
         if (boot_info->harts[i].hart_id != current_hart)
             start_hart(i);
@@ -175,48 +175,59 @@ void smp_start_secondaries(void)
     percpu_check_tls();
 }
 
-void smp_announce(enum boot_phase phase)
+static uint32_t online_count(void)
 {
-    static const char *const names[] = {
-        [PHASE_EARLY] = "early", [PHASE_MAIN] = "main", [PHASE_LATE] = "late"};
-    log_debug("smp", "phase", "name=%s", names[phase]);
-    __atomic_store_n(&reported_phase[hart_index(current_hart)], phase, __ATOMIC_RELEASE);
-    __atomic_store_n(&announced_phase, phase, __ATOMIC_RELEASE);
+    uint32_t count = 0;
+    for (uint32_t i = 0; i < boot_info->hart_count; i++)
+        count += state_of(i) == HART_ONLINE;
+    return count;
+}
+
+static void wake_others(void)
+{
     for (uint32_t i = 0; i < boot_info->hart_count; i++)
         if (state_of(i) == HART_ONLINE && boot_info->harts[i].hart_id != current_hart)
             sbi_send_ipi(boot_info->harts[i].hart_id);
 }
 
-void smp_await(enum boot_phase phase)
+void smp_barrier(void)
 {
-    /* The boot hart's IPI wakes wfi even while interrupts are masked,
-     * because SSIE is set in sie; once they are on, software_interrupt()
-     * takes it. */
-    csr_set(sie, SIE_SSIE);
-    while (__atomic_load_n(&announced_phase, __ATOMIC_ACQUIRE) < phase) {
-        asm volatile("wfi");
-        if (!(csr_read(sstatus) & SSTATUS_SIE))
-            csr_clear(sip, SIE_SSIE);
+    uint32_t generation = __atomic_load_n(&barrier_generation, __ATOMIC_ACQUIRE);
+    /* The boot hart arrives at the first barrier only after bootstrap, when
+     * no more harts can come online: until then the count cannot be reached. */
+    if (__atomic_add_fetch(&barrier_arrived, 1, __ATOMIC_ACQ_REL) == online_count()) {
+        __atomic_store_n(&barrier_arrived, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&barrier_generation, generation + 1, __ATOMIC_RELEASE);
+        wake_others();
+        return;
     }
+    /* The last hart's IPI wakes wfi: SSIE is set in sie, and wfi wakes on an
+     * interrupt sie enables even while sstatus masks them all. Masked, so
+     * that no handler can take the IPI between the check and the wfi. */
+    uint64_t were_enabled = interrupts_disable();
+    csr_set(sie, SIE_SSIE);
+    while (__atomic_load_n(&barrier_generation, __ATOMIC_ACQUIRE) == generation) {
+        asm volatile("wfi");
+        if (were_enabled) {
+            interrupts_restore(were_enabled); /* the handlers run here */
+            interrupts_disable();
+        } else if (!__atomic_load_n(&taking_calls[hart_index(current_hart)], __ATOMIC_ACQUIRE)) {
+            csr_clear(sip, SIE_SSIE); /* only the barrier's IPI can be pending */
+        }
+    }
+    interrupts_restore(were_enabled);
 }
 
-void smp_report(enum boot_phase phase)
+void smp_take_calls(void)
 {
-    __atomic_store_n(&reported_phase[hart_index(current_hart)], phase, __ATOMIC_RELEASE);
-}
-
-void smp_await_reports(enum boot_phase phase)
-{
-    for (uint32_t i = 0; i < boot_info->hart_count; i++)
-        while (state_of(i) == HART_ONLINE &&
-               __atomic_load_n(&reported_phase[i], __ATOMIC_ACQUIRE) < phase)
-            ;
+    csr_set(sie, SIE_SSIE);
+    __atomic_store_n(&taking_calls[hart_index(current_hart)], true, __ATOMIC_RELEASE);
 }
 
 bool smp_call_start(uint64_t hart_id, void (*function)(void *argument), void *argument)
 {
     if (hart_id == current_hart || !smp_is_online(hart_id) ||
-        __atomic_load_n(&reported_phase[hart_index(hart_id)], __ATOMIC_ACQUIRE) < PHASE_LATE)
+        !__atomic_load_n(&taking_calls[hart_index(hart_id)], __ATOMIC_ACQUIRE))
         return false;
     struct mailbox *mailbox = &mailboxes[hart_index(hart_id)];
     spin_lock(&mailbox->lock); /* until smp_call_wait: one caller at a time */
@@ -276,13 +287,25 @@ void software_interrupt(void)
     }
 }
 
-bool smp_arrive(void)
+void smp_hart_arrive(void)
 {
-    /* Too late: the boot hart has reported this hart offline and gone on. */
-    return change_state(hart_index(current_hart), HART_STARTING, HART_ARRIVING);
+    uint32_t index = hart_index(current_hart);
+    if (current_hart == boot_info->boot_hart) {
+        hart_states[index] = HART_ONLINE;
+        return;
+    }
+    /* Too late: the boot hart has reported this hart offline and gone on,
+     * and the loader's page tables this hart runs on are about to be
+     * reclaimed. Back to the firmware. */
+    if (!change_state(index, HART_STARTING, HART_ARRIVING)) {
+        sbi_hart_stop();
+        for (;;)
+            asm volatile("wfi");
+    }
 }
 
-void smp_report_online(void)
+void smp_hart_online(void)
 {
-    __atomic_store_n(&hart_states[hart_index(current_hart)], HART_ONLINE, __ATOMIC_RELEASE);
+    log_event("kernel", "early", "hart=%lu", current_hart);
+    change_state(hart_index(current_hart), HART_ARRIVING, HART_ONLINE);
 }

@@ -3,6 +3,7 @@
  * interrupted code goes on; an exception in the kernel is a bug, decoded,
  * reported and fatal.
  */
+#include <aubade/csr.h>
 #include <aubade/log.h>
 
 #include "interrupts.h"
@@ -119,6 +120,12 @@ static noreturn void report_unexpected_interrupt(const struct trap_frame *frame,
     log_registers(frame);
     backtrace_log(frame->sepc, frame->x[8], frame->x[1]);
     kernel_halt_failed();
+}
+
+void interrupts_start(void)
+{
+    csr_set(sstatus, SSTATUS_SIE);
+    log_event("kernel", "late", "hart=%lu", current_hart);
 }
 
 void trap_handle(struct trap_frame *frame)

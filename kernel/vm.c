@@ -28,6 +28,7 @@
 #include <aubade/string.h>
 
 #include "kernel.h"
+#include "ktest.h"
 
 /* Above this many pages, one flush of everything is cheaper than a flush
  * per page. */
@@ -357,6 +358,8 @@ static void inspect(void *context, const struct sv39_leaf *leaf)
 
 void vm_check(void)
 {
+    if (!ktest_requested() && !cmdline_has("debug"))
+        return;
     struct findings findings = {0};
     spin_lock(&tables_lock);
     sv39_walk(&kernel_tables, inspect, &findings);

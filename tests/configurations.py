@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from aubade import inittokens
 from aubade.boards import Board, load_board
 from aubade.qemu import QemuConfig
 
@@ -74,3 +75,9 @@ KTEST_CONFIGS = (
     BootConfig(VIRT, 4, "512M", append="ktest"),
     BootConfig(SIFIVE_U, 5, SIFIVE_U.qemu_memory, append="ktest"),
 )
+
+
+def init_plan(board: Board) -> inittokens.InitPlan:
+    """The init calls the tests' build of `board` makes (`scons listinit`)."""
+    declarations = inittokens.load(inittokens.find_declarations(REPO / "kernel"), REPO)
+    return inittokens.plan(declarations, {"board": board.name, "debug": "1"})

@@ -233,7 +233,11 @@ def test_kernel_trap_reports_cause_address_registers_and_backtrace(board: Board,
 
     frames = backtrace(machine, panic)
     assert int(BACKTRACE_FRAME.match(frames[0])[2], 16) == panic.int_field("pc"), report
-    assert called_functions(frames)[:2] == ["fault_inject_here", "kernel_main"], report
+    assert called_functions(frames)[:3] == [
+        "fault_inject_here",
+        "init_boot_hart",
+        "kernel_main",
+    ], report
     assert symbolized(board, frames) == frames, machine.report("symbolize named them otherwise")
 
 

@@ -1,13 +1,14 @@
 """Leveled tracing: `loglevel=` on the command line lets trace lines through.
 
 Trace lines follow the contract's grammar; at `loglevel=debug` the kernel
-says, among others, which harts it starts and when each boot phase begins.
+says, among others, which harts it starts and which group of init calls
+(kernel/*.init) each hart enters.
 """
 
 from __future__ import annotations
 
 import pytest
-from configurations import TEST_LOG_DIR, VIRT, built
+from configurations import TEST_LOG_DIR, VIRT, built, init_plan
 from harness.boot import Boot, run_boot
 from harness.machine import Machine
 from harness.qemu_target import QemuTarget
@@ -43,10 +44,23 @@ def test_debug_traces_the_start_of_every_secondary_hart(debug_boot: Boot) -> Non
     assert {event.field("cpu") for event in started} == {boot_hart}
 
 
-def test_debug_traces_the_phases_in_order(debug_boot: Boot) -> None:
-    events = debug_boot.all_events()
-    phases = [event.field("name") for event in events if event.kind == "smp: phase"]
-    assert phases == ["main", "late"]
+def test_debug_traces_the_init_groups_in_order(debug_boot: Boot) -> None:
+    # Traced from `loglevel=` on, the call that reads it.
+    calls = init_plan(VIRT).boot_hart
+    after_loglevel = calls[[call.token for call in calls].index("loglevel") + 1 :]
+    expected = [
+        call.group
+        for number, call in enumerate(after_loglevel)
+        if number == 0 or call.group != after_loglevel[number - 1].group
+    ]
+    boot_hart = debug_boot.event("loader", "start").field("hart")
+    groups = [
+        event.field("name")
+        for event in debug_boot.all_events()
+        if event.kind == "init: group" and event.field("cpu") == boot_hart
+    ]
+    assert groups == expected, debug_boot.log_path
+    assert expected[:3] == ["bootstrap", "main", "smp"]
 
 
 def test_trace_lines_keep_the_grammar(debug_boot: Boot) -> None:
@@ -73,5 +87,8 @@ def test_unknown_loglevel_panics_naming_the_choices() -> None:
     # A panic the kernel raises itself also shows where from.
     after = machine.lines[machine.lines.index(panic.line) + 2 :]
     assert after[0].strip() == "backtrace:", report
-    assert "kernel_panic+0x0" in after[1] and "kernel_main+" in after[2], report
+    assert "kernel_panic+0x0" in after[1], report
+    # The init call that read the command line, from the generated table.
+    assert "log_level_from_cmdline+" in after[2] and "init_boot_hart+" in after[3], report
+    assert "kernel_main+" in after[4], report
     assert status not in (0, None), report

@@ -30,7 +30,7 @@ def run(log: str, *arguments: str) -> str:
 
 
 def test_names_unnamed_backtrace_frames_and_register_values() -> None:
-    main = address_of("kernel_main")
+    main = address_of("init_boot_hart")
     fault = address_of("fault_inject_here")
     log = (
         f"[    0.042709] kernel: panic reason=load-page-fault pc={fault + 8:#x} hart=0\n"
@@ -38,16 +38,17 @@ def test_names_unnamed_backtrace_frames_and_register_values() -> None:
         "  backtrace:\n"
         f"  #0 {fault + 8:#018x}\n"
         f"  #1 {main + 0x40:#018x} ?\n"
-        f"  #2 {main + 0x44:#018x} kernel_main+0x44\n"
+        f"  #2 {main + 0x44:#018x} init_boot_hart+0x44\n"
     )
     lines = run(log).splitlines()
     assert lines[0] == log.splitlines()[0], "a contract line is never changed"
     assert lines[1] == (
-        f"  ra   {main + 0x40:016x} kernel_main+0x40  sp   ffffffe000010fa0  gp   0000000000000000"
+        f"  ra   {main + 0x40:016x} init_boot_hart+0x40  sp   ffffffe000010fa0"
+        "  gp   0000000000000000"
     )
     assert lines[3] == f"  #0 {fault + 8:#018x} fault_inject_here+0x8"
-    assert lines[4] == f"  #1 {main + 0x40:#018x} kernel_main+0x40"
-    assert lines[5] == f"  #2 {main + 0x44:#018x} kernel_main+0x44"
+    assert lines[4] == f"  #1 {main + 0x40:#018x} init_boot_hart+0x40"
+    assert lines[5] == f"  #2 {main + 0x44:#018x} init_boot_hart+0x44"
 
 
 def test_a_return_address_just_past_a_function_names_the_caller() -> None:
