@@ -135,7 +135,11 @@ def test_every_kernel_line_names_the_online_hart_that_printed_it(boot: Boot) -> 
 
 
 def test_debug_traces_are_off_at_the_default_loglevel(boot: Boot) -> None:
-    assert [event.line for event in boot.all_events() if event.kind == "smp: phase"] == []
+    assert [event.line for event in boot.all_events() if event.kind == "init: group"] == []
+
+
+def test_init_calls_are_traced_only_when_asked(boot: Boot) -> None:
+    assert [event.line for event in boot.all_events() if event.kind == "init: call"] == []
 
 
 # The kernel ELF and how the loader maps it.

@@ -92,6 +92,8 @@ def test_noop_build_does_nothing(tree: Path) -> None:
         ("tools/aubade/linkerscript.py", "PAGE_SIZE = 0x1000", "PAGE_SIZE = 0x1000  # edited"),
         ("boards/virt.toml", "text_offset = 0x200000", "text_offset = 0x400000"),
         ("tools/aubade/elfcheck.py", '"""', '"""Edited. '),
+        ("tools/aubade/inittokens.py", '"""', '"""Edited. '),
+        ("kernel/memory.init", "init heap: kmalloc and kfree", "init heap: kmalloc, kfree"),
     ],
 )
 def test_editing_a_build_input_rebuilds(tree: Path, edited: str, old: str, new: str) -> None:
@@ -153,3 +155,54 @@ def test_a_symbol_table_that_moves_code_fails_the_build(tree: Path) -> None:
     finally:
         script.write_text(original)
     assert scons(tree).returncode == 0
+
+
+INIT_TABLE = "build/virt/kernel/init_table.c"
+
+
+def test_only_declarations_regenerate_the_init_table(tree: Path) -> None:
+    """Editing C code leaves the generated table alone; editing a declaration does not."""
+    source = tree / "kernel/heap.c"
+    original = source.read_text()
+    try:
+        source.write_text(original + "/* edited */\n")
+        assert scons(tree, "-q", INIT_TABLE).returncode == 0, "a C edit regenerated the table"
+    finally:
+        source.write_text(original)
+
+
+def test_a_cycle_in_the_init_declarations_fails_the_build_and_writes_no_table(
+    tree: Path,
+) -> None:
+    declarations = tree / "kernel/memory.init"
+    original = declarations.read_text()
+    line = "    function heap_init\n"
+    assert line in original
+    cycle_line = original[: original.index(line)].count("\n") + 2
+    try:
+        declarations.write_text(
+            original.replace(line, line + "    before frames: a made-up need\n", 1)
+        )
+        result = scons(tree)
+        assert result.returncode != 0
+        assert re.search(
+            r"^kernel/memory.init:\d+: error: cycle in the init order of group main: "
+            r"frames -> heap -> frames$",
+            result.stdout,
+            re.MULTILINE,
+        ), result.stdout
+        # Each step of the cycle names the line that asks for it.
+        assert (
+            f"heap -> frames: kernel/memory.init:{cycle_line}: heap `before frames`"
+            in result.stdout
+        ), result.stdout
+        assert not (tree / INIT_TABLE).exists()
+    finally:
+        declarations.write_text(original)
+    assert scons(tree).returncode == 0
+
+
+def test_listinit_prints_the_hierarchy_and_the_call_orders(tree: Path) -> None:
+    result = scons(tree, "listinit")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout == (REPO / "tests/golden/listinit.txt").read_text()
