@@ -39,8 +39,8 @@ class BenchError(Exception):
     """A boot did not run to an orderly power-off with both events."""
 
 
-def measure_boot(config: QemuConfig, until: tuple[str, str]) -> float:
-    """Seconds from FROM_EVENT to the last `until` event in one boot."""
+def boot_events(config: QemuConfig) -> tuple[list[Event], str]:
+    """The events and the console of one boot run to an orderly power-off."""
     try:
         result = subprocess.run(
             config.command(),
@@ -57,7 +57,12 @@ def measure_boot(config: QemuConfig, until: tuple[str, str]) -> float:
     console = result.stdout.decode(errors="replace")
     if result.returncode != 0:
         raise BenchError(_report(f"QEMU exited with status {result.returncode}", console))
-    events = parse_events(console)
+    return parse_events(console), console
+
+
+def measure_boot(config: QemuConfig, until: tuple[str, str]) -> float:
+    """Seconds from FROM_EVENT to the last `until` event in one boot."""
+    events, console = boot_events(config)
     start = _matching(events, *FROM_EVENT, console)[0]
     end = _matching(events, *until, console)[-1]
     return end.time - start.time
