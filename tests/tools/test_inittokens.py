@@ -781,6 +781,9 @@ SHUFFLED = STARTUP + dedent("""\
         during debug_only
         function redzones_init
         after heap: they guard its blocks
+    init poison
+        during debug_only
+        function poison_init
 """)
 
 
@@ -822,6 +825,25 @@ def test_places_in_the_generated_c_name_each_declaration(tmp_path: Path) -> None
     (tmp_path / "kernel" / "startup.init").write_text(STARTUP)
     result = plan(load([tmp_path / "kernel" / "startup.init"], tmp_path), CONFIG)
     assert '    {"heap", "heap_init", "early"}, /* kernel/startup.init:10 */\n' in render_c(result)
+
+
+def test_members_of_a_left_out_group_are_listed_in_name_order() -> None:
+    text = STARTUP + dedent("""\
+        init debug_only
+            during startup
+            condition debug
+        init zz_last
+            during debug_only
+            function zz_last_init
+        init aa_first
+            during debug_only
+            function aa_first_init
+    """)
+    listing = render_listing(planned(text, {"board": "virt", "debug": "0"}))
+    assert "  debug_only  [if debug: no: left out]\n" in listing
+    assert listing.index("    aa_first  aa_first_init()  [left out") < listing.index(
+        "    zz_last  zz_last_init()  [left out"
+    )
 
 
 # What comes out.

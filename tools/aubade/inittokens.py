@@ -526,10 +526,11 @@ def plan(declarations: Declarations, config: Mapping[str, str]) -> InitPlan:
                 problems.append(problem)
     if problems:
         raise InitTokenError(problems)
-    for name, children in ordered.items():
-        group = nodes[name]
-        group.children = children + sorted(
-            (child for child in group.children if not child.enabled), key=lambda n: n.name
+    # Left-out tokens follow, by name: a group left out has only those, and
+    # keeping them as declared would let the listing change with the files.
+    for node in nodes.values():
+        node.children = ordered.get(node.name, []) + sorted(
+            (child for child in node.children if not child.enabled), key=lambda n: n.name
         )
 
     calls = [
