@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from aubade.inittokens import (
     Call,
+    Declarations,
     InitPlan,
     InitTokenError,
     Place,
@@ -1152,6 +1153,28 @@ def test_the_kernels_declarations_plan(board: str, debug: str) -> None:
     assert set(tokens(result.other_harts)) <= set(tokens(result.boot_hart))
     assert render_c(result).count("INIT_CALL(") == len(result.boot_hart) + len(result.other_harts)
     render_listing(result)
+
+
+def test_no_declarations_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    (tmp_path / "empty.init").write_text('# nothing yet\ninclude "kernel.h"\n')
+    for declarations in (Declarations(), load([tmp_path / "empty.init"], tmp_path)):
+        with pytest.raises(InitTokenError) as caught:
+            plan(declarations, CONFIG)
+        assert str(caught.value) == (
+            "*.init:0: error: no init tokens: no *.init file has an `init NAME` line"
+        )
+
+
+def test_a_root_alone_may_be_the_one_call() -> None:
+    result = planned("init startup\n    function start_kernel\n")
+    call = Call("startup", "start_kernel", "", "every", Place(PATH, 1))
+    assert (result.boot_hart, result.other_harts) == ((call,), (call,))
+    c = render_c(result)
+    assert '    {"startup", "start_kernel", ""}, /* fixture.init:1 */\n' in c
+    assert c.count("    INIT_CALL(0, start_kernel);\n") == 2
+    assert render_listing(result).endswith(
+        "Call order on the other harts:\n      1  startup  start_kernel()\n"
+    )
 
 
 def test_problem_and_error_text() -> None:

@@ -296,7 +296,12 @@ def _build_tree(declarations: Declarations) -> tuple[Node, dict[str, Node]]:
             for c in d.constraints
             if c.other not in nodes
         )
-    if not roots and nodes:
+    if not nodes:
+        # No declaration to point at: name the files that should hold one.
+        problems.append(
+            Problem(Place("*.init", 0), "no init tokens: no *.init file has an `init NAME` line")
+        )
+    elif not roots:
         first = declarations.tokens[0]
         problems.append(Problem(first.place, "no root token: exactly one token has no `during`"))
     for extra in roots[1:]:
@@ -537,7 +542,7 @@ def plan(declarations: Declarations, config: Mapping[str, str]) -> InitPlan:
         Call(
             node.name,
             node.declaration.function,
-            node.parent.name,
+            node.parent.name if node.parent else "",  # the root alone: a tree of one call
             node.harts,
             node.declaration.place,
         )
