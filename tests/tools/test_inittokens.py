@@ -763,6 +763,7 @@ SHUFFLED = STARTUP + dedent("""\
     init late: a group whose members wait for others
         during startup
     include "kernel.h"
+    include <sbi.h>
     init console
         during late
         function console_init
@@ -896,8 +897,8 @@ def test_render_c_in_full() -> None:
          * board=virt debug=1: do not edit. `scons listinit` shows the order.
          */
         #include "init.h"
-        #include <arch.h>
         #include "kernel.h"
+        #include <arch.h>
 
         const struct init_token init_tokens[] = {
             {"mem", "mem_init", "startup"}, /* fixture.init:4 */

@@ -552,7 +552,7 @@ def plan(declarations: Declarations, config: Mapping[str, str]) -> InitPlan:
     return InitPlan(
         root,
         nodes,
-        tuple(dict.fromkeys(declarations.includes)),
+        tuple(sorted(set(declarations.includes))),  # like the calls: not where they are written
         dict(config),
         tuple(calls),
         tuple(call for call in calls if call.harts == "every"),
