@@ -446,6 +446,17 @@ def test_token_inside_itself_contradicts_the_hierarchy() -> None:
     ]
 
 
+def test_no_root_is_named_at_the_first_declaration() -> None:
+    text = "# nobody is at the top\ninit a\n    during b\ninit b\n    during a\n"
+    assert str(failure(text)).splitlines() == [
+        f"{PATH}:2: error: no root token: exactly one token has no `during`",
+        f"{PATH}:3: error: a is inside itself: a during b during a, "
+        "which contradicts the group hierarchy",
+        f"{PATH}:5: error: b is inside itself: b during a during b, "
+        "which contradicts the group hierarchy",
+    ]
+
+
 def test_every_hart_token_in_a_boot_hart_group_contradicts_the_hierarchy() -> None:
     text = edit(STARTUP, "    function heap_init\n", "    function heap_init\n    harts every\n")
     assert only_error(text) == (
@@ -489,6 +500,14 @@ def test_every_problem_is_reported_in_line_order() -> None:
         (len(STARTUP.splitlines()) + 1, "token timer is declared twice"),
         (line_of(text, "after tiemr"), "unknown token tiemr in `after`"),
     ]
+
+
+def test_load_names_each_file_as_given_or_relative(tmp_path: Path) -> None:
+    (tmp_path / "kernel").mkdir()
+    path = tmp_path / "kernel" / "startup.init"
+    path.write_text(STARTUP)
+    assert {d.place.path for d in load([path]).tokens} == {str(path)}
+    assert {d.place.path for d in load([path], tmp_path).tokens} == {"kernel/startup.init"}
 
 
 def test_errors_from_several_files_are_all_reported(tmp_path: Path) -> None:
