@@ -250,11 +250,15 @@ static int check_permissions(unsigned permissions)
     return 0;
 }
 
+/* What vm_map and vm_protect refuse before touching the tables. */
+static int check_request(uintptr_t virt, unsigned permissions)
+{
+    return virt < KERNEL_HALF ? VM_LOWER_HALF : check_permissions(permissions);
+}
+
 int vm_map(uintptr_t virt, uint64_t phys, size_t size, unsigned permissions)
 {
-    if (virt < KERNEL_HALF)
-        return VM_LOWER_HALF;
-    int error = check_permissions(permissions);
+    int error = check_request(virt, permissions);
     if (error)
         return error;
     spin_lock(&tables_lock);
@@ -307,9 +311,7 @@ int vm_unmap(uintptr_t virt, size_t size)
 
 int vm_protect(uintptr_t virt, size_t size, unsigned permissions)
 {
-    if (virt < KERNEL_HALF)
-        return VM_LOWER_HALF;
-    int error = check_permissions(permissions);
+    int error = check_request(virt, permissions);
     if (error)
         return error;
     spin_lock(&tables_lock);
