@@ -1,8 +1,8 @@
 /*
  * Fuzz target: the loader's check of the kernel ELF it carries
- * (loader/kernel_elf.c), built for the host by tools/fuzz.
+ * (loader/check_elf.c, lib/elf.c), built for the host by tools/fuzz.
  *
- * The input is the payload: libFuzzer hands it over in a heap buffer of
+ * The input is the kernel ELF: libFuzzer hands it over in a heap buffer of
  * exactly its size, so AddressSanitizer catches any read past its end, as
  * the board would read past the payload into whatever follows it in flash.
  *
@@ -25,7 +25,7 @@
 struct check {
     const uint8_t *file;
     uint64_t size;
-    struct kernel_elf kernel;
+    struct elf_image kernel;
 };
 
 static void check_kernel(void *context)
@@ -41,7 +41,7 @@ static bool file_range_inside(uint64_t offset, uint64_t len, uint64_t size)
 }
 
 /* The page-aligned end of a segment's memory, or 0 if that wraps past 2^64. */
-static uint64_t segment_end(const struct kernel_segment *segment)
+static uint64_t segment_end(const struct elf_segment *segment)
 {
     uint64_t end = segment->vaddr + segment->memsz;
     if (end < segment->vaddr || end > UINT64_MAX - (SV39_PAGE_SIZE - 1))
@@ -49,9 +49,9 @@ static uint64_t segment_end(const struct kernel_segment *segment)
     return align_up(end, SV39_PAGE_SIZE);
 }
 
-static void check_segment(const struct kernel_elf *kernel, uint32_t index, uint64_t size)
+static void check_segment(const struct elf_image *kernel, uint32_t index, uint64_t size)
 {
-    const struct kernel_segment *segment = &kernel->segments[index];
+    const struct elf_segment *segment = &kernel->segments[index];
     /* map_kernel() copies filesz bytes from the file at offset. */
     if (!file_range_inside(segment->offset, segment->filesz, size))
         fuzz_fail("accepted segment %u: file bytes 0x%lx+0x%lx outside the 0x%lx-byte file",
@@ -80,17 +80,17 @@ static void check_segment(const struct kernel_elf *kernel, uint32_t index, uint6
 
 /* Does the segment's file image hold the TLS template's bytes, at the
  * template's own address? .tdata is part of a PT_LOAD's file bytes. */
-static bool holds_tls_template(const struct kernel_segment *segment,
-                               const struct kernel_segment *tls)
+static bool holds_tls_template(const struct elf_segment *segment,
+                               const struct elf_segment *tls)
 {
     return tls->vaddr >= segment->vaddr && tls->offset >= segment->offset &&
            tls->vaddr - segment->vaddr == tls->offset - segment->offset &&
            file_range_inside(tls->offset - segment->offset, tls->filesz, segment->filesz);
 }
 
-static void check_tls(const struct kernel_elf *kernel)
+static void check_tls(const struct elf_image *kernel)
 {
-    const struct kernel_segment *tls = &kernel->tls;
+    const struct elf_segment *tls = &kernel->tls;
     /* map_percpu() zeroes a block of memsz bytes (rounded up to a page) and
      * copies filesz bytes of the template into it. */
     if (tls->filesz > tls->memsz)
@@ -106,9 +106,9 @@ static void check_tls(const struct kernel_elf *kernel)
               tls->vaddr, tls->filesz, tls->offset);
 }
 
-static void check_accepted(const struct kernel_elf *kernel, uint64_t size)
+static void check_accepted(const struct elf_image *kernel, uint64_t size)
 {
-    if (kernel->segment_count == 0 || kernel->segment_count > KERNEL_MAX_SEGMENTS)
+    if (kernel->segment_count == 0 || kernel->segment_count > ELF_MAX_SEGMENTS)
         fuzz_fail("accepted with %u segments", kernel->segment_count);
     if (kernel->virt_start >= kernel->virt_end || kernel->virt_start % SV39_PAGE_SIZE ||
         kernel->virt_end % SV39_PAGE_SIZE)
@@ -116,7 +116,7 @@ static void check_accepted(const struct kernel_elf *kernel, uint64_t size)
                   kernel->virt_start, kernel->virt_end);
     bool entry_inside = false;
     for (uint32_t i = 0; i < kernel->segment_count; i++) {
-        const struct kernel_segment *segment = &kernel->segments[i];
+        const struct elf_segment *segment = &kernel->segments[i];
         check_segment(kernel, i, size);
         entry_inside |= (segment->flags & PF_X) && kernel->entry >= segment->vaddr &&
                         kernel->entry - segment->vaddr < segment->memsz;

@@ -1,7 +1,7 @@
 /*
  * The host side of the loader, shared by both fuzz targets: fuzz_run() and
  * fuzz_fail() (see harness.h) and the few symbols that loader/devicetree.c and
- * loader/kernel_elf.c take from the rest of the loader on the board.
+ * loader/check_elf.c take from the rest of the loader on the board.
  *
  * Only what those two files reference is stubbed here: loader_panic() and the
  * linker-script symbols around the loader image. main.c, panic.c, start.S and

@@ -72,11 +72,11 @@ void map_loader_identity(struct address_space *space)
             continue;
         map(space, start, start, end - start, pte_permissions(parts[i].flags));
         log_event("loader", "identity", "range=0x%lx-0x%lx perm=%s", start, end,
-                  segment_permissions(parts[i].flags));
+                  elf_permissions(parts[i].flags));
     }
 }
 
-void map_kernel(struct address_space *space, const struct kernel_elf *kernel,
+void map_kernel(struct address_space *space, const struct elf_image *kernel,
                 struct boot_info *info)
 {
     /* One physical block for the whole image keeps a single virtual-to-
@@ -88,7 +88,7 @@ void map_kernel(struct address_space *space, const struct kernel_elf *kernel,
     memset((void *)(uintptr_t)phys, 0, size);
 
     for (uint32_t i = 0; i < kernel->segment_count; i++) {
-        const struct kernel_segment *segment = &kernel->segments[i];
+        const struct elf_segment *segment = &kernel->segments[i];
         uint64_t segment_phys = phys + (segment->vaddr - kernel->virt_start);
         uint64_t segment_size = align_up(segment->memsz, SV39_PAGE_SIZE);
         memcpy((void *)(uintptr_t)segment_phys, kernel->file + segment->offset, segment->filesz);
@@ -96,7 +96,7 @@ void map_kernel(struct address_space *space, const struct kernel_elf *kernel,
             pte_permissions(segment->flags) | PTE_G);
         log_event("loader", "map", "virt=0x%lx-0x%lx phys=0x%lx perm=%s", segment->vaddr,
                   segment->vaddr + segment_size, segment_phys,
-                  segment_permissions(segment->flags));
+                  elf_permissions(segment->flags));
     }
     /* The code we just wrote is fetched next: order the stores before it. */
     asm volatile("fence.i" ::: "memory");
@@ -132,13 +132,13 @@ void map_direct(struct address_space *space, const struct machine *machine)
     }
 }
 
-static uint64_t tls_block_size(const struct kernel_elf *kernel)
+static uint64_t tls_block_size(const struct elf_image *kernel)
 {
     return kernel->has_tls ? align_up(kernel->tls.memsz, SV39_PAGE_SIZE) : 0;
 }
 
 void map_percpu(struct address_space *space, const struct machine *machine,
-                const struct kernel_elf *kernel, struct boot_info *info)
+                const struct elf_image *kernel, struct boot_info *info)
 {
     /* Size and alignment fit a page-aligned block in the slot: kernel_elf_check()
      * saw to it. */

@@ -6,6 +6,7 @@
 #define LOADER_H
 
 #include <aubade/bootinfo.h>
+#include <aubade/elf.h>
 #include <aubade/fdt.h>
 #include <aubade/memmap.h>
 #include <aubade/sv39.h>
@@ -57,36 +58,9 @@ void machine_read_reserved(struct machine *machine);
 void machine_read_harts(struct machine *machine);
 void machine_read_chosen(struct machine *machine);
 
-/* The embedded kernel ELF, checked (kernel_elf.c). */
-#define KERNEL_MAX_SEGMENTS 8
-
-struct kernel_segment {
-    uint64_t vaddr;
-    uint64_t memsz;
-    uint64_t offset;
-    uint64_t filesz;
-    uint32_t flags; /* PF_R, PF_W, PF_X */
-};
-
-struct kernel_elf {
-    const uint8_t *file;
-    uint64_t entry;
-    uint32_t segment_count;
-    struct kernel_segment segments[KERNEL_MAX_SEGMENTS];
-    bool has_tls;
-    struct kernel_segment tls;
-    uint64_t tls_align;
-    uint64_t virt_start; /* page-aligned span of all segments */
-    uint64_t virt_end;
-};
-
-#define PF_X 1u
-#define PF_W 2u
-#define PF_R 4u
-
-/* Checks the ELF and describes it, or panics with reason=elf-... */
-void kernel_elf_check(struct kernel_elf *kernel, const uint8_t *file, uint64_t size);
-const char *segment_permissions(uint32_t flags);
+/* The embedded kernel ELF checked with lib/elf's rules (check_elf.c):
+ * described, or a panic with reason=elf-... */
+void kernel_elf_check(struct elf_image *kernel, const uint8_t *file, uint64_t size);
 
 /* The kernel's address space (address_space.c). */
 struct address_space {
@@ -97,12 +71,12 @@ struct address_space {
 void address_space_init(struct address_space *space, struct memmap *memory);
 void map_loader_identity(struct address_space *space);
 /* Copies the segments to one physical block and maps each with its rights. */
-void map_kernel(struct address_space *space, const struct kernel_elf *kernel,
+void map_kernel(struct address_space *space, const struct elf_image *kernel,
                 struct boot_info *info);
 void map_direct(struct address_space *space, const struct machine *machine);
 /* A guarded stack and a TLS block for every hart. */
 void map_percpu(struct address_space *space, const struct machine *machine,
-                const struct kernel_elf *kernel, struct boot_info *info);
+                const struct elf_image *kernel, struct boot_info *info);
 
 /* With the MMU off, device registers are at their physical address. */
 uintptr_t mmio_identity(uint64_t phys, uint64_t size);

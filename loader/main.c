@@ -12,7 +12,7 @@
 
 static struct machine machine;
 static struct memmap memory;
-static struct kernel_elf kernel;
+static struct elf_image kernel;
 static struct address_space space;
 static struct console console;
 
