@@ -358,3 +358,12 @@ def test_segment_perm_spells_each_flag() -> None:
     assert segment.perm == "---"
     assert replace(segment, flags=PF_R | PF_W | PF_X).perm == "rwx"
     assert replace(segment, flags=PF_W).perm == "-w-"
+
+
+def test_kernel_is_in_the_upper_half(tmp_path: Path) -> None:
+    image = kernel_image(kernel_headers(PHYSICAL_BASE), entry=PHYSICAL_BASE + 0x10)
+    assert_rejected(
+        write_kernel(tmp_path, image),
+        "segment 1 (PT_LOAD at 0x80200000): starts below 0xffffffc000000000; "
+        "the kernel lives in the upper half",
+    )

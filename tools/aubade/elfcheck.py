@@ -1,10 +1,13 @@
-"""Build-time validation of the kernel ELF before the loader embeds it.
+"""Build-time validation of the ELFs the loader embeds: the kernel and the user program.
 
 The loader maps PT_LOAD segments page by page and trusts what it is given, so
 every property it relies on is checked here, on the host, where a mistake in a
-linker script gives a clear message instead of a hang in QEMU.
+linker script gives a clear message instead of a hang in QEMU. Both kinds of
+ELF go through the same checks; an `ElfRules` says where each kind may live
+and whether it may have thread-local storage (lib/elf.c checks the same rules
+again at boot).
 
-Run as `python -m aubade.elfcheck FILE` to check one file by hand.
+Run as `python -m aubade.elfcheck [--user] FILE` to check one file by hand.
 """
 
 from __future__ import annotations
@@ -24,10 +27,59 @@ PAGE_SIZE = 4096
 ADDRESS_SPACE_END = 1 << 64
 ELF_MAGIC = b"\x7fELF"
 ELF64_PHDR_SIZE = 56
+# The loader and the kernel describe at most this many (ELF_MAX_SEGMENTS).
+MAX_LOADS = 8
+# Program headers that ask for a dynamic linker, which nothing here is.
+DYNAMIC_TYPES = ("PT_INTERP", "PT_DYNAMIC")
 
 
 class ElfCheckError(Exception):
     """The file breaks a rule; the message names the file, the segment and the rule."""
+
+    advice: str = ""
+    """What to look at to fix it, for the build's error."""
+
+
+@dataclass(frozen=True)
+class ElfRules:
+    """What one kind of ELF may be (struct elf_rules in lib/include/aubade/elf.h)."""
+
+    program: str
+    """Names the kind in messages."""
+    start: int
+    """No PT_LOAD below this address."""
+    start_why: str
+    end: int
+    """Every PT_LOAD's pages end at or below this address."""
+    end_what: str
+    tls: bool
+    """Whether a PT_TLS is allowed."""
+    advice: str
+
+
+KERNEL_RULES = ElfRules(
+    program="kernel",
+    start=0xFFFFFFC000000000,
+    start_why="the kernel lives in the upper half",
+    end=ADDRESS_SPACE_END,
+    end_what="the end of the address space",
+    tls=True,
+    advice="the kernel's segments come from linker/kernel.ld.in",
+)
+# Page 0 stays unmapped so that a null pointer faults; the kernel puts the
+# program's stack above USER_RULES.end.
+USER_RULES = ElfRules(
+    program="user program",
+    start=PAGE_SIZE,
+    start_why="page 0 stays unmapped, so that null pointers fault",
+    end=0x3F00000000,
+    end_what="the end of a user program's memory, below its stack",
+    tls=False,
+    advice=(
+        "user programs are linked statically, without thread-local storage, by "
+        "linker/user.ld.in (README.md, 'The user program')"
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -132,7 +184,7 @@ def _read_segments(path: Path, elf: ELFFile, file_size: int) -> list[tuple[str, 
     ]
 
 
-def _check_load(path: Path, load: Segment, file_size: int) -> None:
+def _check_load(path: Path, load: Segment, file_size: int, rules: ElfRules) -> None:
     where = f"{path}: {_describe('PT_LOAD', load)}"
     if load.vaddr % PAGE_SIZE:
         raise ElfCheckError(f"{where}: vaddr is not page-aligned ({PAGE_SIZE})")
@@ -148,12 +200,16 @@ def _check_load(path: Path, load: Segment, file_size: int) -> None:
             f"{where}: file range [{load.offset:#x}, {load.offset + load.filesz:#x}) runs past "
             f"the end of the file ({file_size:#x} bytes)"
         )
-    if _round_up_to_page(load.end) > ADDRESS_SPACE_END:
-        raise ElfCheckError(
-            f"{where}: memsz {load.memsz:#x} runs past the end of the address space"
-        )
     if load.flags & P_FLAGS.PF_W and load.flags & P_FLAGS.PF_X:
         raise ElfCheckError(f"{where}: writable and executable; a segment must be W^X")
+    if load.vaddr < rules.start:
+        raise ElfCheckError(
+            f"{where}: starts below {rules.start:#x}; {rules.start_why} ({rules.program})"
+        )
+    if _round_up_to_page(load.end) > rules.end:
+        raise ElfCheckError(
+            f"{where}: memsz {load.memsz:#x} runs past {rules.end_what} ({rules.end:#x})"
+        )
 
 
 def _check_load_order(path: Path, previous: Segment, load: Segment) -> None:
@@ -207,8 +263,24 @@ def _check_entry(path: Path, entry: int, loads: Sequence[Segment]) -> None:
         )
 
 
-def check_kernel_elf(path: Path) -> CheckedElf:
+def check_elf(path: Path, rules: ElfRules) -> CheckedElf:
     """Checks every rule the loader relies on; raises ElfCheckError on the first broken one."""
+    try:
+        return _check_elf(path, rules)
+    except ElfCheckError as error:
+        error.advice = rules.advice
+        raise
+
+
+def check_kernel_elf(path: Path) -> CheckedElf:
+    return check_elf(path, KERNEL_RULES)
+
+
+def check_user_elf(path: Path) -> CheckedElf:
+    return check_elf(path, USER_RULES)
+
+
+def _check_elf(path: Path, rules: ElfRules) -> CheckedElf:
     try:
         data = path.read_bytes()
     except OSError as error:
@@ -221,12 +293,22 @@ def check_kernel_elf(path: Path) -> CheckedElf:
     # Other program headers (PT_RISCV_ATTRIBUTES, PT_GNU_STACK, ...) describe
     # nothing that the loader maps, so they are not checked.
     for kind, segment in _read_segments(path, elf, len(data)):
+        if kind in DYNAMIC_TYPES:
+            raise ElfCheckError(
+                f"{path}: {_describe(kind, segment)}: asks for a dynamic linker; "
+                "only static executables load"
+            )
         if kind == "PT_LOAD":
-            _check_load(path, segment, len(data))
+            _check_load(path, segment, len(data), rules)
             if loads:
                 _check_load_order(path, loads[-1], segment)
             loads.append(segment)
         elif kind == "PT_TLS":
+            if not rules.tls:
+                raise ElfCheckError(
+                    f"{path}: {_describe('PT_TLS', segment)}: a {rules.program} may have "
+                    "no PT_TLS; nothing sets up its thread pointer"
+                )
             if tls is not None:
                 raise ElfCheckError(
                     f"{path}: {_describe('PT_TLS', segment)}: a second PT_TLS after "
@@ -236,6 +318,10 @@ def check_kernel_elf(path: Path) -> CheckedElf:
 
     if not loads:
         raise ElfCheckError(f"{path}: no PT_LOAD segment; there is nothing to load")
+    if len(loads) > MAX_LOADS:
+        raise ElfCheckError(
+            f"{path}: {len(loads)} PT_LOAD segments; the loader takes at most {MAX_LOADS}"
+        )
     if tls is not None:
         _check_tls(path, tls, loads)
     entry = elf["e_entry"]
@@ -257,12 +343,15 @@ def summary(checked: CheckedElf) -> str:
 def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m aubade.elfcheck",
-        description="Check that a kernel ELF is one the Aubade loader can load.",
+        description="Check that an ELF is one the Aubade loader can load.",
+    )
+    parser.add_argument(
+        "--user", action="store_true", help="check it as a user program, not as the kernel"
     )
     parser.add_argument("file", type=Path)
     arguments = parser.parse_args(argv)
     try:
-        checked = check_kernel_elf(arguments.file)
+        checked = check_elf(arguments.file, USER_RULES if arguments.user else KERNEL_RULES)
     except ElfCheckError as error:
         print(error, file=sys.stderr)
         return 1
