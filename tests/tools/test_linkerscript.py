@@ -46,3 +46,10 @@ def test_unknown_board_lists_known_boards(tmp_path: Path) -> None:
     (tmp_path / "two.toml").write_text("")
     with pytest.raises(UnknownBoardError, match="unknown board 'three'; known boards: one, two"):
         load_board("three", tmp_path)
+
+
+def test_user_script_is_linked_low_in_the_lower_half() -> None:
+    script = render(LINKER_DIR / "user.ld.in", load_board("virt"))
+    assert ". = 0x10000;" in script
+    assert "PT_TLS" not in script
+    assert "${" not in script

@@ -16,6 +16,9 @@ LINKER_DIR = Path(__file__).resolve().parents[2] / "linker"
 PAGE_SIZE = 0x1000
 # Sv39's top 2 GiB: reachable with -mcmodel=medany from anywhere in it.
 KERNEL_BASE = 0xFFFFFFFF80000000
+# User programs: low in the lower half, above the unmapped pages that catch
+# null pointers (a small offset into a null struct pointer faults too).
+USER_BASE = 0x10000
 LOADER_STACK_SIZE = 0x4000
 
 
@@ -30,6 +33,7 @@ def values_for(board: Board) -> dict[str, str]:
         "load_address": hex(board.load_address),
         "text_offset": hex(board.text_offset),
         "kernel_base": hex(KERNEL_BASE),
+        "user_base": hex(USER_BASE),
         "page_size": hex(PAGE_SIZE),
         "stack_size": hex(LOADER_STACK_SIZE),
     }
