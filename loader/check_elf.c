@@ -29,3 +29,8 @@ void kernel_elf_check(struct elf_image *kernel, const uint8_t *file, uint64_t si
 {
     check(kernel, "kernel", file, size, &kernel_rules);
 }
+
+void user_elf_check(struct elf_image *user, const uint8_t *file, uint64_t size)
+{
+    check(user, "user program", file, size, &elf_user_rules);
+}

@@ -58,9 +58,21 @@ void machine_read_reserved(struct machine *machine);
 void machine_read_harts(struct machine *machine);
 void machine_read_chosen(struct machine *machine);
 
-/* The embedded kernel ELF checked with lib/elf's rules (check_elf.c):
- * described, or a panic with reason=elf-... */
+/* The payload (payload_header.c): the ELFs the loader carries, as the build packed
+ * them (tools/aubade/payload.py). */
+struct payload {
+    const uint8_t *kernel;
+    uint64_t kernel_size;
+    const uint8_t *user; /* the first user program */
+    uint64_t user_size;
+};
+
+void payload_open(struct payload *payload);
+
+/* The two ELFs checked with lib/elf's rules (check_elf.c): each described,
+ * or a panic with reason=elf-... */
 void kernel_elf_check(struct elf_image *kernel, const uint8_t *file, uint64_t size);
+void user_elf_check(struct elf_image *user, const uint8_t *file, uint64_t size);
 
 /* The kernel's address space (address_space.c). */
 struct address_space {

@@ -13,6 +13,7 @@
 static struct machine machine;
 static struct memmap memory;
 static struct elf_image kernel;
+static struct elf_image user;
 static struct address_space space;
 static struct console console;
 
@@ -70,13 +71,19 @@ static void find_memory(void)
     }
 }
 
-/* 3. The kernel we carry, checked again: flash can corrupt what the build
- *    checked. */
-static void check_kernel(void)
+/* 3. The kernel and the user program we carry, checked again: flash can
+ *    corrupt what the build checked. The kernel copies the user program out
+ *    of our image before it reclaims it (BootInfo's user_elf). */
+static void check_payload(void)
 {
-    kernel_elf_check(&kernel, payload_start, (uint64_t)(payload_end - payload_start));
+    struct payload payload;
+    payload_open(&payload);
+    kernel_elf_check(&kernel, payload.kernel, payload.kernel_size);
     log_event("loader", "kernel", "entry=0x%lx segments=%u tls=%lu", kernel.entry,
               kernel.segment_count, kernel.has_tls ? kernel.tls.memsz : 0);
+    user_elf_check(&user, payload.user, payload.user_size);
+    log_event("loader", "user", "entry=0x%lx segments=%u size=0x%lx", user.entry,
+              user.segment_count, user.size);
 }
 
 /* 4. BootInfo goes in memory of its own, which the kernel keeps. */
@@ -113,6 +120,8 @@ static void fill_boot_info(struct boot_info *info)
     info->dtb_size = machine.dt.total_size;
     info->direct_map_offset = DIRECT_MAP_OFFSET;
     info->page_table_root = space.root;
+    /* The MMU is off: the bytes' address is their physical address. */
+    info->user_elf = (struct boot_range){(uintptr_t)user.file, (uintptr_t)user.file + user.size};
     if (kernel.has_tls)
         info->tls_template = (struct boot_tls_template){
             kernel.tls.vaddr, kernel.tls.filesz, kernel.tls.memsz, kernel.tls_align};
@@ -144,7 +153,7 @@ noreturn void loader_main(uint64_t boot_hart, uint64_t dtb_phys)
 {
     open_device_tree(boot_hart, dtb_phys);
     find_memory();
-    check_kernel();
+    check_payload();
     struct boot_info *info = alloc_boot_info();
 
     /* 5. The address space: the loader where it is, the kernel where it was

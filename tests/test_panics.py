@@ -26,6 +26,7 @@ from elftools.elf.elffile import ELFFile
 from harness.machine import Machine
 from harness.qemu_target import QemuTarget
 
+from aubade import payload
 from aubade.boards import Board
 from aubade.bootlog import Event, select
 from aubade.elfcheck import PAGE_SIZE
@@ -44,12 +45,15 @@ BACKTRACE_FRAME = re.compile(r"^  #(\d+) 0x([0-9a-f]{16}) (\S+)$")
 UNIMP = 0xC0001073
 
 
-def payload_offset() -> int:
-    """Where the kernel ELF starts in the Image: its symbol, less the load address."""
+def elf_offsets() -> tuple[int, int]:
+    """Where the kernel ELF and the user ELF start in the Image: the payload's
+    symbol, less the load address, plus each one's offset in the payload."""
     with LOADER_ELF.open("rb") as stream:
         symbols = ELFFile(stream).get_section_by_name(".symtab")
         (payload_start,) = symbols.get_symbol_by_name("payload_start")
-        return payload_start["st_value"] - VIRT.load_address
+    start = payload_start["st_value"] - VIRT.load_address
+    unpacked = payload.unpack(IMAGE.read_bytes()[start:])
+    return start + unpacked.kernel_offset, start + unpacked.user_offset
 
 
 def load_headers(elf: bytearray) -> list[int]:
@@ -94,9 +98,13 @@ CORRUPTIONS: dict[str, tuple[Callable[[bytearray], None], str]] = {
 }
 
 
-def corrupted_image(corrupt: Callable[[bytearray], None], path: Path) -> Path:
+def corrupted_image(
+    corrupt: Callable[[bytearray], None], path: Path, *, user: bool = False
+) -> Path:
+    """The Image with its kernel ELF (or its user ELF) corrupted."""
     image = bytearray(IMAGE.read_bytes())
-    start = payload_offset()
+    kernel_start, user_start = elf_offsets()
+    start = user_start if user else kernel_start
     elf = image[start:]
     corrupt(elf)
     image[start:] = elf
@@ -131,6 +139,21 @@ def test_corrupted_payload_panics_and_powers_off_failed(corruption: str, tmp_pat
     config = QemuConfig(VIRT, image, smp=1, memory="128M", append="poweroff")
     machine, panic = boot_until_panic(f"payload-{corruption}", config, "loader")
     assert panic.fields["reason"] == reason, machine.report("panicked for another reason")
+    assert not any(event.component == "kernel" for event in machine.events)
+
+
+@pytest.mark.parametrize("corruption", ["bad-machine", "writable-text"])
+def test_corrupted_user_program_panics_before_the_kernel_starts(
+    corruption: str, tmp_path: Path
+) -> None:
+    """The user ELF is checked with the same code: the same reasons, after `loader: kernel`."""
+    corrupt, reason = CORRUPTIONS[corruption]
+    image = corrupted_image(corrupt, tmp_path / "Image", user=True)
+    config = QemuConfig(VIRT, image, smp=1, memory="128M", append="poweroff")
+    machine, panic = boot_until_panic(f"payload-user-{corruption}", config, "loader")
+    assert panic.fields["reason"] == reason, machine.report("panicked for another reason")
+    assert select(machine.events, "loader", "kernel"), machine.report("no `loader: kernel`")
+    assert not select(machine.events, "loader", "user"), machine.report("the user ELF passed")
     assert not any(event.component == "kernel" for event in machine.events)
 
 

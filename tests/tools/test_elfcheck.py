@@ -1,4 +1,4 @@
-"""Host tests of aubade.elfcheck and aubade.payload on ELF files built in Python."""
+"""Host tests of aubade.elfcheck on kernel ELF files built in Python."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from aubade.elfcheck import CheckedElf, ElfCheckError, Segment, check_kernel_elf, main
-from aubade.payload import write_payload
+from aubade.elfcheck import ElfCheckError, Segment, check_kernel_elf, main
 from tools.elfbuilder import (
     ELFCLASS32,
     ELFDATA2MSB,
@@ -332,25 +331,6 @@ def test_main_prints_the_error(tmp_path: Path, capsys: pytest.CaptureFixture[str
     path = write_kernel(tmp_path, kernel_image(kernel_headers(), machine=EM_X86_64))
     assert main([str(path)]) == 1
     assert capsys.readouterr().err == f"{path}: e_machine is EM_X86_64, expected EM_RISCV\n"
-
-
-def test_write_payload_copies_the_checked_kernel(tmp_path: Path) -> None:
-    image = kernel_image(kernel_headers())
-    payload = tmp_path / "payload.bin"
-
-    checked = write_payload(write_kernel(tmp_path, image), payload)
-
-    assert isinstance(checked, CheckedElf)
-    assert checked.entry == ENTRY
-    assert payload.read_bytes() == image
-
-
-def test_write_payload_writes_nothing_for_a_bad_kernel(tmp_path: Path) -> None:
-    kernel = write_kernel(tmp_path, kernel_image(kernel_headers(), elf_type=ET_DYN))
-    payload = tmp_path / "payload.bin"
-    with pytest.raises(ElfCheckError):
-        write_payload(kernel, payload)
-    assert not payload.exists()
 
 
 def test_segment_perm_spells_each_flag() -> None:

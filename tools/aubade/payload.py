@@ -1,19 +1,108 @@
-"""The payload: what the loader carries (`.incbin`) and loads at boot.
+"""The payload: what the loader carries (`.incbin`) and unpacks at boot.
 
-For now the payload is the kernel ELF, byte for byte; the loader parses it
-itself. Other programs may later travel beside the kernel in the same file.
+It holds two ELF files, each checked first by aubade.elfcheck with its own
+rules: the kernel, and the first user program (PID 1, `user/init.elf`). The
+format, version 1, integers little-endian:
+
+    offset  size  field
+    0       8     magic: the bytes "AUBPAYLD"
+    8       4     version: 1
+    12      4     count: the number of entries that follow, 2
+    16      16    entry 0, the kernel: offset, size (u64 each)
+    32      16    entry 1, the user program: offset, size
+    48      ...   zeros up to the first ELF; each ELF starts at a multiple of
+                  4096 from the payload's start (the loader places the payload
+                  page-aligned), with zeros between them
+
+Offsets count from the payload's first byte. Page alignment lets the kernel
+name the user ELF's bytes as whole pages, and keeps the ELFs' 8-byte fields
+aligned for the loader, which reads them in place. loader/payload_header.c
+reads the header and refuses one that does not hold (`loader: panic
+reason=payload-...`).
 """
 
 from __future__ import annotations
 
-import shutil
+import struct
+from dataclasses import dataclass
 from pathlib import Path
 
-from aubade.elfcheck import CheckedElf, check_kernel_elf
+from aubade.elfcheck import CheckedElf, check_kernel_elf, check_user_elf
+
+MAGIC = b"AUBPAYLD"
+VERSION = 1
+ALIGNMENT = 4096
+_HEADER = struct.Struct("<8sII")
+_ENTRY = struct.Struct("<QQ")
+_ENTRY_COUNT = 2
 
 
-def write_payload(kernel: Path, out: Path) -> CheckedElf:
-    """Checks the kernel ELF, then writes the payload; nothing is written if the check fails."""
-    checked_kernel = check_kernel_elf(kernel)
-    shutil.copyfile(kernel, out)
-    return checked_kernel
+class PayloadError(Exception):
+    """Bytes that are not a payload of this version."""
+
+
+@dataclass(frozen=True)
+class Payload:
+    kernel: bytes
+    user: bytes
+    kernel_offset: int
+    """Where the kernel ELF starts, from the payload's first byte."""
+    user_offset: int
+
+
+def _aligned(offset: int) -> int:
+    return -(-offset // ALIGNMENT) * ALIGNMENT
+
+
+def pack(kernel: bytes, user: bytes) -> bytes:
+    """The payload of these two ELFs' bytes."""
+    elves = (kernel, user)
+    offsets = []
+    end = _HEADER.size + len(elves) * _ENTRY.size
+    for elf in elves:
+        offsets.append(_aligned(end))
+        end = offsets[-1] + len(elf)
+    payload = bytearray(end)
+    _HEADER.pack_into(payload, 0, MAGIC, VERSION, len(elves))
+    for index, (offset, elf) in enumerate(zip(offsets, elves, strict=True)):
+        _ENTRY.pack_into(payload, _HEADER.size + index * _ENTRY.size, offset, len(elf))
+        payload[offset : offset + len(elf)] = elf
+    return bytes(payload)
+
+
+def unpack(data: bytes) -> Payload:
+    """The two ELFs of a payload; PayloadError names what does not hold."""
+    if len(data) < _HEADER.size + _ENTRY_COUNT * _ENTRY.size:
+        raise PayloadError(f"{len(data)} bytes are too few for a payload header")
+    magic, version, count = _HEADER.unpack_from(data)
+    if magic != MAGIC:
+        raise PayloadError(f"magic {magic!r}, expected {MAGIC!r}")
+    if version != VERSION or count != _ENTRY_COUNT:
+        raise PayloadError(
+            f"version {version} with {count} entries, expected version {VERSION} "
+            f"with {_ENTRY_COUNT}"
+        )
+    spans = [
+        _ENTRY.unpack_from(data, _HEADER.size + index * _ENTRY.size)
+        for index in range(_ENTRY_COUNT)
+    ]
+    for name, (offset, size) in zip(("kernel", "user"), spans, strict=True):
+        if offset % ALIGNMENT or offset + size > len(data):
+            raise PayloadError(
+                f"the {name} ELF at {offset:#x}+{size:#x} is not page-aligned inside "
+                f"the {len(data):#x} bytes"
+            )
+    (kernel_offset, kernel_size), (user_offset, user_size) = spans
+    return Payload(
+        kernel=data[kernel_offset : kernel_offset + kernel_size],
+        user=data[user_offset : user_offset + user_size],
+        kernel_offset=kernel_offset,
+        user_offset=user_offset,
+    )
+
+
+def write_payload(kernel: Path, user: Path, out: Path) -> tuple[CheckedElf, CheckedElf]:
+    """Checks both ELFs, then writes the payload; nothing is written if a check fails."""
+    checked = (check_kernel_elf(kernel), check_user_elf(user))
+    out.write_bytes(pack(kernel.read_bytes(), user.read_bytes()))
+    return checked

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define BOOTINFO_MAGIC 0x4f464e49544f4f42ul /* "BOOTINFO", little-endian */
-#define BOOTINFO_VERSION 1
+#define BOOTINFO_VERSION 2
 
 #define BOOTINFO_MAX_REGIONS 64
 #define BOOTINFO_MAX_HARTS 64
@@ -41,7 +41,7 @@ struct boot_region {
     uint32_t padding;
 };
 
-/* A virtual range [start, end). */
+/* A range [start, end) of addresses, virtual or physical as its name says. */
 struct boot_range {
     uint64_t start;
     uint64_t end;
@@ -77,6 +77,9 @@ struct boot_info {
     struct boot_range kernel_virt;
     uint64_t kernel_entry;
     struct boot_tls_template tls_template;
+    /* The first user program's ELF, checked: its bytes in the loader image
+     * (physical), which the kernel must copy before it reclaims that. */
+    struct boot_range user_elf;
 
     uint32_t region_count;
     uint32_t hart_count;
