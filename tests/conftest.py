@@ -26,7 +26,7 @@ from harness.boot import KTEST_BOOT, Boot, run_boot
 from harness.qemu_target import QemuTarget
 
 from aubade.devicetree import DeviceTree, read_device_tree
-from aubade.elfcheck import CheckedElf, check_kernel_elf
+from aubade.elfcheck import CheckedElf, check_kernel_elf, check_user_elf
 from aubade.qemu import dump_device_tree, format_command
 
 
@@ -124,3 +124,11 @@ def kernel_elf(boot_config: BootConfig) -> CheckedElf:
     path = built(boot_config.board, "kernel.elf")
     _require_build_output(path)
     return check_kernel_elf(path)
+
+
+@pytest.fixture(scope="session")
+def user_elf(boot_config: BootConfig) -> CheckedElf:
+    """The board's user program (PID 1), as the build's validator reads it."""
+    path = built(boot_config.board, "user/init.elf")
+    _require_build_output(path)
+    return check_user_elf(path)

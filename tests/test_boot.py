@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from itertools import pairwise
 
-from configurations import BootConfig
+from configurations import BootConfig, built
 from harness.boot import Boot
 
 from aubade.boards import Board
@@ -189,6 +189,31 @@ def test_map_lines_are_write_xor_execute(boot: Boot) -> None:
 
 def test_handoff_entry_equals_elf_entry(boot: Boot, kernel_elf: CheckedElf) -> None:
     assert boot.event("loader", "handoff").int_field("entry") == kernel_elf.entry
+
+
+# The user program the loader carries beside the kernel, and the kernel's copy.
+
+
+def test_user_entry_equals_elf_entry(boot: Boot, user_elf: CheckedElf) -> None:
+    assert boot.event("loader", "user").int_field("entry") == user_elf.entry
+
+
+def test_user_segments_equals_elf_load_count(boot: Boot, user_elf: CheckedElf) -> None:
+    assert boot.event("loader", "user").int_field("segments") == len(user_elf.loads)
+
+
+def test_user_size_is_the_embedded_elfs(boot: Boot, boot_config: BootConfig) -> None:
+    # The payload carries the ELF without its debug information.
+    stripped = built(boot_config.board, "user/init.stripped.elf")
+    assert boot.event("loader", "user").int_field("size") == stripped.stat().st_size
+
+
+def test_kernel_keeps_the_program_the_loader_checked(boot: Boot) -> None:
+    user = boot.event("loader", "user")
+    program = boot.event("kernel", "program")
+    assert program.int_field("entry") == user.int_field("entry")
+    assert program.int_field("segments") == user.int_field("segments")
+    assert program.int_field("bytes") == user.int_field("size")
 
 
 # Memory and reserved ranges as the loader found them.

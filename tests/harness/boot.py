@@ -42,6 +42,7 @@ POWEROFF_BOOT: tuple[BootStep, ...] = (
     BootStep("loader", "memory", timeout=5, repeats=True),
     BootStep("loader", "reserved", timeout=5, repeats=True),
     BootStep("loader", "kernel", timeout=5),
+    BootStep("loader", "user", timeout=5),
     BootStep("loader", "map", timeout=5, repeats=True),
     BootStep("loader", "harts", timeout=5),
     BootStep("loader", "percpu", timeout=5, repeats=True),
@@ -50,6 +51,8 @@ POWEROFF_BOOT: tuple[BootStep, ...] = (
     # boot hart waits for the others before it reports who is online.
     BootStep("kernel", "early", timeout=5, repeats=True),
     BootStep("kernel", "online", timeout=10),
+    # The user program, copied out of the loader's image before it is reclaimed.
+    BootStep("kernel", "program", timeout=10),
     BootStep("kernel", "reclaim", timeout=10),
     # The frame allocator takes in all of DRAM: 2 GiB is half a million frames.
     BootStep("kernel", "frames", timeout=30),

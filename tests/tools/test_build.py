@@ -17,6 +17,7 @@ import pytest
 from elftools.elf.elffile import ELFFile
 
 from aubade.image import read_header
+from aubade.payload import unpack
 
 REPO = Path(__file__).resolve().parents[2]
 SCONS = Path(sys.executable).with_name("scons")
@@ -76,8 +77,8 @@ def test_missing_cross_compiler_names_the_setup_command(tmp_path: Path) -> None:
     ]
 
 
-def test_build_writes_the_three_outputs(tree: Path) -> None:
-    for name in ("kernel.elf", "loader.elf", "Image"):
+def test_build_writes_the_outputs(tree: Path) -> None:
+    for name in ("kernel.elf", "user/init.elf", "loader.elf", "Image"):
         assert (tree / "build/virt" / name).stat().st_size > 0
 
 
@@ -89,6 +90,9 @@ def test_noop_build_does_nothing(tree: Path) -> None:
     ("edited", "old", "new"),
     [
         ("linker/kernel.ld.in", "ENTRY(_start)", "ENTRY(_start) /* edited */"),
+        ("linker/user.ld.in", "ENTRY(_start)", "ENTRY(_start) /* edited */"),
+        ("user/shell.c", "#define PROMPT", "/* edited */\n#define PROMPT"),
+        ("tools/aubade/payload.py", '"""', '"""Edited. '),
         ("tools/aubade/linkerscript.py", "PAGE_SIZE = 0x1000", "PAGE_SIZE = 0x1000  # edited"),
         ("boards/virt.toml", "text_offset = 0x200000", "text_offset = 0x400000"),
         ("tools/aubade/elfcheck.py", '"""', '"""Edited. '),
@@ -132,6 +136,48 @@ def test_kernel_is_linked_in_the_upper_half_with_separate_segments(tree: Path) -
     assert [s["p_flags"] for s in loads] == [5, 4, 6, 4]  # r-x, r--, rw-, r-- symbol table
     assert all(s["p_vaddr"] % 0x1000 == 0 for s in loads)
     assert len(tls) == 1
+
+
+def test_user_program_is_linked_in_the_lower_half_with_separate_segments(tree: Path) -> None:
+    with (tree / "build/virt/user/init.elf").open("rb") as stream:
+        elf = ELFFile(stream)
+        loads = [s for s in elf.iter_segments() if s["p_type"] == "PT_LOAD"]
+        types = {s["p_type"] for s in elf.iter_segments()}
+        assert elf["e_entry"] == 0x10000
+    assert [s["p_flags"] for s in loads] == [5, 4, 6]  # r-x, r--, rw-
+    assert all(s["p_vaddr"] % 0x1000 == 0 for s in loads)
+    assert loads[0]["p_vaddr"] == 0x10000
+    assert loads[-1]["p_vaddr"] + loads[-1]["p_memsz"] < 0x3F00000000
+    assert not types & {"PT_TLS", "PT_INTERP", "PT_DYNAMIC"}
+
+
+def test_the_payload_holds_the_two_embedded_elves(tree: Path) -> None:
+    unpacked = unpack((tree / "build/virt/payload.bin").read_bytes())
+    assert unpacked.kernel == (tree / "build/virt/kernel.stripped.elf").read_bytes()
+    assert unpacked.user == (tree / "build/virt/user/init.stripped.elf").read_bytes()
+
+
+def test_a_bad_user_program_fails_the_build_saying_why_and_where_to_fix_it(tree: Path) -> None:
+    """A user program linked where its stack goes: the build refuses to embed it."""
+    script = tree / "linker/user.ld.in"
+    original = script.read_text()
+    assert ". = ${user_base};" in original
+    try:
+        script.write_text(original.replace(". = ${user_base};", ". = 0x3f00000000;", 1))
+        result = scons(tree)
+        assert result.returncode != 0
+        assert re.search(
+            r"^error: \S+/build/virt/user/init.stripped.elf: segment \d+ \(PT_LOAD at "
+            r"0x3f00000000\): memsz 0x[0-9a-f]+ runs past the end of a user program's memory",
+            result.stdout,
+            re.MULTILINE,
+        ), result.stdout
+        assert "note: user programs are linked statically" in result.stdout
+        assert "linker/user.ld.in" in result.stdout
+        assert not (tree / "build/virt/payload.bin").exists()
+    finally:
+        script.write_text(original)
+    assert scons(tree).returncode == 0
 
 
 def test_a_symbol_table_that_moves_code_fails_the_build(tree: Path) -> None:
