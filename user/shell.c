@@ -4,8 +4,9 @@
  * the shell spawned, and runs the child command the argument names (`fault
  * KIND`) instead.
  *
- * The output formats below are read by the tests (tests/test_shell.py):
- * change them together.
+ * The output formats below are read by the tests
+ * (tests/tools/test_shell_host.py runs this file on the host): change them
+ * together.
  */
 #include <aubade/fmt.h>
 #include <aubade/string.h>
