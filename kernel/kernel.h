@@ -137,6 +137,10 @@ const char *vm_strerror(int error);
 /* The kernel's tables as lib/sv39 sees them, for code that must go behind
  * vm_map's back (fault=vm-wx); nothing else touches them without the lock. */
 const struct sv39 *vm_kernel_tables(void);
+/* An empty set of tables for another address space (a process's), whose
+ * tables come from the frame allocator like the kernel's; false if there
+ * is no frame for the root. */
+bool vm_tables_create(struct sv39 *tables);
 /* With `debug` or `ktest` on the command line: panics on a writable and
  * executable page or any lower-half mapping (`mm: check`). */
 void vm_check(void);

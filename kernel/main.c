@@ -11,18 +11,15 @@
  *              then Main (frames, heap, virtual memory, devices)
  *   smp        every hart in step, through barriers: onto the kernel's page
  *              tables, the loader's memory back, Late (traps, timer,
- *              interrupts), then in-kernel tests or poweroff if asked
+ *              interrupts); then the boot context becomes the hart's idle
+ *              task, and the boot hart creates the init task (init_task.c)
  *
- * After its calls each hart idles; the scheduler will take over from here.
+ * After its calls each hart runs its scheduler's idle loop: the init task,
+ * and everything it starts, runs from there.
  */
 #include "init.h"
 #include "kernel.h"
-
-static noreturn void idle(void)
-{
-    for (;;)
-        asm volatile("wfi");
-}
+#include "task.h"
 
 /* The loader has mapped us, given this hart a stack (sp) and a TLS block
  * (tp), and described the machine in BootInfo. */
@@ -30,12 +27,12 @@ noreturn void kernel_main(const struct boot_info *info)
 {
     handed_boot_info = info;
     init_boot_hart();
-    idle();
+    sched_idle();
 }
 
 /* Started by the boot hart (smp.c) on its own stack and TLS block. */
 noreturn void secondary_main(void)
 {
     init_other_hart();
-    idle();
+    sched_idle();
 }

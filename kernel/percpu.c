@@ -14,7 +14,8 @@ _Thread_local uint64_t current_hart = HART_UNKNOWN;
 _Thread_local const struct boot_percpu *this_percpu;
 
 /* Read by trap_entry: a trap whose sp is below this has overflowed its
- * stack and is handled on trap_stack instead. */
+ * stack and is handled on trap_stack instead. This hart's boot stack until
+ * the scheduler switches to a task. */
 _Thread_local uint64_t trap_stack_floor;
 _Thread_local uint8_t trap_stack[TRAP_STACK_SIZE] __attribute__((aligned(16)));
 

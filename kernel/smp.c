@@ -21,6 +21,7 @@
 
 #include "interrupts.h"
 #include "kernel.h"
+#include "task.h"
 
 /* A hart that has not said `kernel: early` by then is left out of the boot. */
 #define ARRIVAL_TIMEOUT_MS 2000
@@ -279,6 +280,7 @@ unsigned smp_call_everywhere(void (*function)(void *argument), void *arguments, 
 void software_interrupt(void)
 {
     csr_clear(sip, SIE_SSIE);
+    sched_ipi(); /* the scheduler's IPI: something was queued on this hart */
     struct mailbox *mailbox = &mailboxes[hart_index(current_hart)];
     void (*function)(void *) = __atomic_exchange_n(&mailbox->function, NULL, __ATOMIC_ACQUIRE);
     if (function) {

@@ -17,6 +17,7 @@
 #include "driver.h"
 #include "interrupts.h"
 #include "kernel.h"
+#include "task.h"
 #include "timer.h"
 
 #define DEFAULT_TICK_HZ 100
@@ -93,6 +94,7 @@ void timer_interrupt(void)
     __atomic_store_n(&ticks, ticks + 1, __ATOMIC_RELAXED);
     deadline += tick_period;
     program(deadline);
+    sched_tick();
 }
 
 uint64_t timer_ticks(void)

@@ -1,6 +1,7 @@
 /*
  * What a trap is: an interrupt goes to its handler (interrupts.h) and the
- * interrupted code goes on; an exception in the kernel is a bug, decoded,
+ * interrupted code goes on; a trap from U-mode is a system call or ends the
+ * process (syscall.c); an exception in the kernel is a bug, decoded,
  * reported and fatal.
  */
 #include <aubade/csr.h>
@@ -8,6 +9,8 @@
 
 #include "interrupts.h"
 #include "kernel.h"
+#include "process.h"
+#include "task.h"
 #include "trap_frame.h"
 
 #define SCAUSE_INTERRUPT (1ul << 63)
@@ -15,7 +18,7 @@
 #define INTERRUPT_TIMER 5
 #define INTERRUPT_EXTERNAL 9
 
-static const char *exception_name(uint64_t cause)
+const char *trap_exception_name(uint64_t cause)
 {
     static const char *const names[] = {
         [0] = "instruction-misaligned", [1] = "instruction-access-fault",
@@ -83,29 +86,29 @@ static noreturn void report_exception(const struct trap_frame *frame)
 {
     uint64_t code = frame->scause;
     uint64_t address = frame->stval;
-    uint64_t guard = this_percpu ? this_percpu->stack.start - GUARD_PAGE_SIZE : 0;
+    uint64_t stack_start = trap_stack_floor - TRAP_FRAME_SIZE;
+    uint64_t guard = stack_start - GUARD_PAGE_SIZE;
 
-    /* The two faults that have a name of their own: running off this hart's
+    /* The two faults that have a name of their own: running off the running
      * stack into its guard page, and writing to the kernel's text or rodata. */
-    if (is_page_fault(code) && this_percpu && address >= guard &&
-        address < this_percpu->stack.start) {
+    if (is_page_fault(code) && trap_stack_floor && address >= guard && address < stack_start) {
         log_event("kernel", "panic",
                   "reason=stack-overflow hart=%lu guard=0x%lx-0x%lx addr=0x%lx pc=0x%lx",
-                  current_hart, guard, this_percpu->stack.start, address, frame->sepc);
+                  current_hart, guard, stack_start, address, frame->sepc);
     } else if (code == CAUSE_STORE_PAGE_FAULT && address >= boot_info->kernel_virt.start &&
                address < (uintptr_t)__kernel_writable_start) {
         log_event("kernel", "panic", "reason=kernel-readonly-write hart=%lu addr=0x%lx pc=0x%lx",
                   current_hart, address, frame->sepc);
     } else if (has_address(code)) {
         log_event("kernel", "panic", "reason=%s cause=%lu addr=0x%lx pc=0x%lx hart=%lu",
-                  exception_name(code), code, address, frame->sepc, current_hart);
+                  trap_exception_name(code), code, address, frame->sepc, current_hart);
     } else if (code == CAUSE_ILLEGAL_INSTRUCTION) {
         log_event("kernel", "panic", "reason=%s cause=%lu insn=0x%x pc=0x%lx hart=%lu",
-                  exception_name(code), code, illegal_instruction(frame), frame->sepc,
+                  trap_exception_name(code), code, illegal_instruction(frame), frame->sepc,
                   current_hart);
     } else {
         log_event("kernel", "panic", "reason=%s cause=%lu pc=0x%lx hart=%lu",
-                  exception_name(code), code, frame->sepc, current_hart);
+                  trap_exception_name(code), code, frame->sepc, current_hart);
     }
     log_registers(frame);
     backtrace_log(frame->sepc, frame->x[8], frame->x[1]);
@@ -128,10 +131,8 @@ void interrupts_start(void)
     log_event("kernel", "late", "hart=%lu", current_hart);
 }
 
-void trap_handle(struct trap_frame *frame)
+static void handle_interrupt(struct trap_frame *frame)
 {
-    if (!(frame->scause & SCAUSE_INTERRUPT))
-        report_exception(frame);
     uint64_t code = frame->scause & ~SCAUSE_INTERRUPT;
     switch (code) {
     case INTERRUPT_SOFTWARE:
@@ -146,4 +147,20 @@ void trap_handle(struct trap_frame *frame)
     default:
         report_unexpected_interrupt(frame, code);
     }
+}
+
+void trap_handle(struct trap_frame *frame)
+{
+    bool from_user = !(frame->sstatus & SSTATUS_SPP);
+    if (frame->scause & SCAUSE_INTERRUPT)
+        handle_interrupt(frame);
+    else if (from_user)
+        user_trap(frame);
+    else if (!(is_page_fault(frame->scause) && process_sync_kernel_half(frame->stval)))
+        report_exception(frame);
+    /* The tick or a wake-up may have asked for another task: the kernel
+     * is preempted only where it had interrupts on. */
+    sched_preempt_point(from_user, frame->sstatus & SSTATUS_SPIE);
+    if (from_user)
+        process_arm_user_entry(); /* perhaps on another hart than the trap came on */
 }

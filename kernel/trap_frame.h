@@ -14,6 +14,15 @@
 /* A multiple of 16, so that the stack stays aligned below the frame. */
 #define TRAP_FRAME_SIZE (36 * 8)
 
+/* sstatus.SPP: the trap came from S-mode (not U-mode). */
+#define SSTATUS_SPP_BIT 0x100
+
+/* struct user_entry: where a trap from U-mode finds the kernel. */
+#define USER_ENTRY_KERNEL_SP 0
+#define USER_ENTRY_KERNEL_TP 8
+#define USER_ENTRY_USER_SP 16
+#define USER_ENTRY_USER_TP 24
+
 /* Each hart's emergency stack, in its TLS block: traps taken on a stack that
  * has run into its guard page are handled there. */
 #define TRAP_STACK_SIZE 4096
@@ -37,13 +46,34 @@ _Static_assert(offsetof(struct trap_frame, sstatus) == TRAP_FRAME_SSTATUS, "ssta
 _Static_assert(sizeof(struct trap_frame) == TRAP_FRAME_SIZE, "trap frame size");
 _Static_assert(TRAP_FRAME_SIZE % 16 == 0, "the frame keeps sp 16-byte aligned");
 
+/* sscratch points here while a task runs in U-mode, and is 0 otherwise. */
+struct user_entry {
+    uint64_t kernel_sp; /* the top of the task's kernel stack */
+    uint64_t kernel_tp; /* the TLS block of the hart the task runs on */
+    uint64_t user_sp;   /* scratch: the user's sp and tp, kept by trap_entry */
+    uint64_t user_tp;   /* until they are in the trap frame */
+};
+
+_Static_assert(offsetof(struct user_entry, kernel_sp) == USER_ENTRY_KERNEL_SP, "kernel_sp");
+_Static_assert(offsetof(struct user_entry, kernel_tp) == USER_ENTRY_KERNEL_TP, "kernel_tp");
+_Static_assert(offsetof(struct user_entry, user_sp) == USER_ENTRY_USER_SP, "user_sp");
+_Static_assert(offsetof(struct user_entry, user_tp) == USER_ENTRY_USER_TP, "user_tp");
+
 /* The emergency stack itself (percpu.c). */
 extern _Thread_local uint8_t trap_stack[TRAP_STACK_SIZE];
+/* The lowest sp a trap may push its frame below: the running stack's start
+ * plus a frame. The scheduler moves it with every switch. */
+extern _Thread_local uint64_t trap_stack_floor;
 
 /* Called by trap_entry with the frame it saved. It returns when the trap is
  * handled (an interrupt); trap_entry then resumes the interrupted code from
  * the frame, including any register trap_handle changed in it. */
 void trap_handle(struct trap_frame *frame);
+/* A trap from U-mode that is not an interrupt (syscall.c): a system call,
+ * or an exception that ends the process. */
+void user_trap(struct trap_frame *frame);
+/* The name of an exception cause, as the boot log gives it (trap.c). */
+const char *trap_exception_name(uint64_t cause);
 #endif
 
 #endif

@@ -62,6 +62,13 @@ static uint64_t *table_address(void *context, uint64_t phys)
     return phys_to_virt(phys);
 }
 
+bool vm_tables_create(struct sv39 *tables)
+{
+    *tables = (struct sv39){.alloc_table = alloc_table, .table_address = table_address};
+    tables->root = alloc_table(NULL);
+    return tables->root != 0;
+}
+
 const struct sv39 *vm_kernel_tables(void)
 {
     return &kernel_tables;
@@ -157,9 +164,7 @@ static void check_hart_slots(void)
 void vm_init(void)
 {
     /* 1. An empty root. */
-    kernel_tables = (struct sv39){.alloc_table = alloc_table, .table_address = table_address};
-    kernel_tables.root = alloc_table(NULL);
-    if (kernel_tables.root == 0)
+    if (!vm_tables_create(&kernel_tables))
         kernel_panic("vm-no-memory", "no page for the kernel's root table");
     svpbmt = cpus_all_have_extension(&device_tree, "svpbmt");
 

@@ -55,6 +55,16 @@ size_t strnlen(const char *s, size_t max)
     return n;
 }
 
+/* Copies what fits of src and always ends dst with a NUL (size > 0). */
+size_t strlcpy(char *dst, const char *src, size_t size)
+{
+    size_t length = strlen(src);
+    size_t copied = length < size ? length : size - 1;
+    memcpy(dst, src, copied);
+    dst[copied] = '\0';
+    return length;
+}
+
 int strncmp(const char *a, const char *b, size_t n)
 {
     for (; n; n--, a++, b++) {

@@ -43,9 +43,9 @@ def test_boot_hart_calls_match_listinit(boot: Boot) -> None:
     boot_hart = boot.event("loader", "start").field("hart")
     made = [(event.field("token"), event.field("fn")) for event in calls_by_hart(boot)[boot_hart]]
     expected = [(call.token, call.function) for call in init_plan(VIRT).boot_hart]
-    # The last call powers the machine off: it never returns to be reported.
-    assert expected[-1] == ("poweroff", "poweroff_if_asked")
-    assert made == expected[:-1], boot.log_path
+    # The last call creates the init task, which powers the machine off.
+    assert expected[-1] == ("init_task", "init_task_start")
+    assert made == expected, boot.log_path
 
 
 def test_every_other_hart_makes_the_every_hart_calls_in_order(boot: Boot) -> None:
@@ -53,9 +53,9 @@ def test_every_other_hart_makes_the_every_hart_calls_in_order(boot: Boot) -> Non
     online = boot.event("kernel", "online").list_field("ids")
     assert len(online) == SMP
     expected = [(call.token, call.function) for call in init_plan(VIRT).other_harts]
-    # The last is the barrier the boot hart waits at before it powers off:
-    # leaving it races the power-off, arriving at it does not.
-    assert expected[-1] == ("smp_done", "smp_barrier")
+    # The last is the barrier the boot hart waits at before it creates the
+    # init task, which powers off: leaving it races the power-off.
+    assert expected[-1] == ("sched_ready", "smp_barrier")
     calls = calls_by_hart(boot)
     assert set(calls) == set(online)
     for hart in set(online) - {boot_hart}:
@@ -72,7 +72,7 @@ def test_smp_group_calls_ran_on_every_hart(boot: Boot) -> None:
     }
     assert {"smp_start", "vm_enter", "interrupts"} <= smp_tokens
     online = set(boot.event("kernel", "online").list_field("ids"))
-    for token in smp_tokens - {"smp_done"}:
+    for token in smp_tokens - {"sched_ready"}:
         harts = {e.field("hart") for e in boot.all_events() if e.fields.get("token") == token}
         assert harts == online, f"{token} ran on {sorted(harts)}: {boot.log_path}"
 

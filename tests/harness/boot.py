@@ -34,8 +34,8 @@ class BootStep:
         return f"{self.component}: {self.name}"
 
 
-# The boot of `-append poweroff`. Later phases (`kernel: sched`, `kernel:
-# init`) are rows added here.
+# The boot of `-append poweroff`: the init task powers off before it turns
+# into PID 1.
 POWEROFF_BOOT: tuple[BootStep, ...] = (
     # QEMU's start-up and OpenSBI come first, slow on a loaded machine.
     BootStep("loader", "start", timeout=30),
@@ -59,7 +59,15 @@ POWEROFF_BOOT: tuple[BootStep, ...] = (
     BootStep("kernel", "region", timeout=5, repeats=True),
     # Every online hart, once its traps, timer and interrupts are set up.
     BootStep("kernel", "late", timeout=10, repeats=True),
+    # Each hart's boot context becomes its idle task.
+    BootStep("kernel", "sched", timeout=10, repeats=True),
     BootStep("kernel", "poweroff", timeout=10),
+)
+# The boot to the shell: the init task becomes PID 1, whose first line and
+# prompt follow.
+SHELL_BOOT: tuple[BootStep, ...] = (
+    *POWEROFF_BOOT[:-1],
+    BootStep("kernel", "init", timeout=10),
 )
 _REGION = [step.kind for step in POWEROFF_BOOT].index("kernel: region")
 # The boot of `-append ktest`: once every hart is up, the boot hart runs the
@@ -67,7 +75,8 @@ _REGION = [step.kind for step in POWEROFF_BOOT].index("kernel: region")
 KTEST_BOOT: tuple[BootStep, ...] = (
     *POWEROFF_BOOT[: _REGION + 1],
     BootStep("kernel", "late", timeout=10, repeats=True),
-    # Every case of every suite, on QEMU's emulated harts.
+    BootStep("kernel", "sched", timeout=10, repeats=True),
+    # Every case of every suite, on QEMU's emulated harts, run by the init task.
     BootStep("kernel", "ktest", timeout=120),
     BootStep("kernel", "poweroff", timeout=10),
 )

@@ -1,0 +1,309 @@
+/* Tasks and the scheduler: switching, sleeping, blocking, exit, and a stress
+ * run on every hart. The cases run in the init task, on the boot hart. */
+#include <aubade/csr.h>
+#include <aubade/log.h>
+
+#include "../kernel.h"
+#include "../ktest.h"
+#include "../task.h"
+#include "../timer.h"
+
+static uint64_t read_cycle(void)
+{
+    uint64_t cycles;
+    asm volatile("rdcycle %0" : "=r"(cycles));
+    return cycles;
+}
+
+/* Waits (sleeping, so that a lost wake-up cannot hang the test) until
+ * *count reaches `target` or `ms` milliseconds pass; whether it did. */
+static bool wait_for_count(const uint64_t *count, uint64_t target, uint64_t ms)
+{
+    uint64_t deadline = read_time() + timebase_hz * ms / 1000;
+    while (__atomic_load_n(count, __ATOMIC_ACQUIRE) < target) {
+        if (read_time() > deadline)
+            return false;
+        sched_sleep_us(2000);
+    }
+    return true;
+}
+
+/* Starts a task or ends the case. */
+#define START_TASK(t, name, entry, argument)                                                  \
+    do {                                                                                      \
+        struct task *started = task_create(name, entry, argument);                            \
+        KTEST_ASSERT(t, started != NULL);                                                     \
+        task_start(started);                                                                  \
+    } while (0)
+
+/* 1. The cost of a switch through the scheduler: two tasks pinned to this
+ * hart yield to each other. */
+
+#define YIELD_ROUNDS 2000
+
+struct yielders {
+    uint64_t done;
+    uint64_t cycles[2], time[2];
+};
+
+static void yielder(void *argument)
+{
+    struct yielders *pair = argument;
+    uint64_t start = read_cycle(), start_time = read_time();
+    for (unsigned i = 0; i < YIELD_ROUNDS; i++)
+        sched_yield();
+    uint64_t index = __atomic_fetch_add(&pair->done, 1, __ATOMIC_ACQ_REL);
+    pair->cycles[index] = read_cycle() - start;
+    pair->time[index] = read_time() - start_time;
+}
+
+static void start_pinned(struct ktest *t, const char *name, void (*entry)(void *), void *argument,
+                         struct task **task)
+{
+    *task = task_create(name, entry, argument);
+    if (!KTEST_EXPECT(t, *task != NULL))
+        return;
+    (*task)->pinned = true; /* started from here: on this hart */
+    task_start(*task);
+}
+
+KTEST(sched, yield_switches_between_tasks_on_one_hart)
+{
+    struct yielders pair = {0};
+    struct task *tasks[2];
+    start_pinned(t, "yield-a", yielder, &pair, &tasks[0]);
+    start_pinned(t, "yield-b", yielder, &pair, &tasks[1]);
+    KTEST_ASSERT(t, wait_for_count(&pair.done, 2, 5000));
+    /* The first to finish ran its rounds while the other ran too: each of
+     * its yields is a switch away and a switch back. */
+    uint64_t first = pair.cycles[0] < pair.cycles[1] ? pair.cycles[0] : pair.cycles[1];
+    ktest_note(t, "schedule switch cycles=%lu ns=%lu (yield to yield, %u rounds)",
+               first / (2 * YIELD_ROUNDS), pair.time[0] * 1000000000 / timebase_hz / (2 * YIELD_ROUNDS), YIELD_ROUNDS);
+}
+
+/* 2. Sleeping lasts at least as long as asked, and at most a tick more. */
+
+KTEST(sched, sleep_lasts_as_long_as_asked)
+{
+    uint64_t tick = timebase_hz / timer_tick_hz();
+    for (uint64_t us = 1000; us <= 30000; us *= 3) {
+        uint64_t start = read_time();
+        sched_sleep_us(us);
+        uint64_t slept = read_time() - start;
+        uint64_t asked = us * timebase_hz / 1000000;
+        KTEST_EXPECT(t, slept >= asked);
+        /* A tick late at most, and some slack for a busy host. */
+        KTEST_EXPECT(t, slept <= asked + 3 * tick + timebase_hz / 50);
+    }
+}
+
+/* 3. Blocking and waking: a token passed between two tasks. */
+
+#define RELAY_ROUNDS 200
+
+struct relay {
+    struct wait_queue queue;
+    uint64_t token; /* whose turn: 0 or 1 */
+    uint64_t passes[2];
+    uint64_t done;
+};
+
+struct relay_runner {
+    struct relay *relay;
+    uint64_t me;
+};
+
+static bool my_turn(void *argument)
+{
+    const struct relay_runner *runner = argument;
+    return __atomic_load_n(&runner->relay->token, __ATOMIC_ACQUIRE) == runner->me;
+}
+
+static void relay_run(struct relay_runner *runner, unsigned rounds)
+{
+    struct relay *relay = runner->relay;
+    for (unsigned i = 0; i < rounds; i++) {
+        wait_until(&relay->queue, my_turn, runner);
+        relay->passes[runner->me]++;
+        __atomic_store_n(&relay->token, 1 - runner->me, __ATOMIC_RELEASE);
+        wait_queue_wake(&relay->queue);
+    }
+    __atomic_fetch_add(&relay->done, 1, __ATOMIC_ACQ_REL);
+}
+
+static void relay_task(void *argument)
+{
+    relay_run(argument, RELAY_ROUNDS);
+}
+
+KTEST(sched, blocked_tasks_wake_when_woken)
+{
+    struct relay relay = {0};
+    struct relay_runner runners[2] = {{&relay, 0}, {&relay, 1}};
+    START_TASK(t, "relay-0", relay_task, &runners[0]);
+    START_TASK(t, "relay-1", relay_task, &runners[1]);
+    KTEST_ASSERT(t, wait_for_count(&relay.done, 2, 5000));
+    KTEST_EXPECT_EQ(t, relay.passes[0], RELAY_ROUNDS);
+    KTEST_EXPECT_EQ(t, relay.passes[1], RELAY_ROUNDS);
+}
+
+/* 4. Ended tasks are reaped: their stacks and structures come back. */
+
+static void count_and_end(void *argument)
+{
+    __atomic_fetch_add((uint64_t *)argument, 1, __ATOMIC_ACQ_REL);
+}
+
+/* Waits up to 500 ms for the idle tasks to reap all but `left` tasks. */
+static bool reaped_down_to(uint64_t left)
+{
+    for (unsigned wait = 0; wait < 250 && task_live_count() != left; wait++)
+        sched_sleep_us(2000);
+    return task_live_count() == left;
+}
+
+KTEST(sched, ended_tasks_are_reaped)
+{
+    enum { TASKS = 64 };
+    uint64_t ended = 0, idle_tasks = 0;
+    for (uint32_t i = 0; i < boot_info->hart_count; i++)
+        idle_tasks += smp_is_online(boot_info->harts[i].hart_id);
+    /* What earlier cases started has ended: an idle task per hart and this
+     * one are left. */
+    uint64_t live_before = idle_tasks + 1;
+    KTEST_ASSERT(t, reaped_down_to(live_before));
+    uint64_t free_before = frames_free_bytes();
+    for (unsigned i = 0; i < TASKS; i++)
+        START_TASK(t, "short", count_and_end, &ended);
+    KTEST_ASSERT(t, wait_for_count(&ended, TASKS, 5000));
+    KTEST_EXPECT(t, reaped_down_to(live_before));
+    KTEST_EXPECT(t, frames_free_bytes() + 16 * SV39_PAGE_SIZE >= free_before);
+}
+
+/* 5. Stress: many tasks on every hart for a bounded time, each counting,
+ * sleeping, yielding and relaying a token with a partner on a wait queue. */
+
+#define STRESS_PAIRS 12
+#define STRESS_TASKS (2 * STRESS_PAIRS)
+#define STRESS_MS 400
+
+struct stress {
+    uint64_t deadline;
+    uint64_t total; /* every task's counts, added atomically */
+    uint64_t started, finished;
+    uint64_t early_wakes; /* sleeps that ended before their time */
+    struct relay relays[STRESS_PAIRS];
+};
+
+struct stress_task {
+    struct stress *stress;
+    struct relay_runner runner;
+    uint64_t count;
+    uint64_t sleeps;
+    uint64_t harts_seen; /* bit i: ran on the hart at index i of BootInfo */
+};
+
+static void note_hart(struct stress_task *task)
+{
+    task->harts_seen |= 1ul << (this_percpu - boot_info->harts);
+}
+
+static void stress_task(void *argument)
+{
+    struct stress_task *task = argument;
+    struct stress *stress = task->stress;
+    __atomic_fetch_add(&stress->started, 1, __ATOMIC_ACQ_REL);
+    uint64_t mix = task->runner.me * 7 + (uintptr_t)task;
+    while (read_time() < stress->deadline) {
+        note_hart(task);
+        task->count++;
+        __atomic_fetch_add(&stress->total, 1, __ATOMIC_RELAXED);
+        mix = mix * 6364136223846793005ul + 1442695040888963407ul;
+        switch ((mix >> 33) % 8) {
+        case 0: {
+            uint64_t us = 500 + (mix >> 40) % 4000;
+            uint64_t wake = read_time() + us * timebase_hz / 1000000;
+            sched_sleep_us(us);
+            if (read_time() < wake)
+                __atomic_fetch_add(&stress->early_wakes, 1, __ATOMIC_RELAXED);
+            task->sleeps++;
+            break;
+        }
+        case 1:
+        case 2:
+            sched_yield();
+            break;
+        case 3:
+            relay_run(&task->runner, 1);
+            break;
+        default:
+            for (volatile unsigned spin = 0; spin < 2000; spin++)
+                ;
+        }
+    }
+    /* Keep relaying until the partner has made as many passes: neither may
+     * leave the other waiting for a token that never comes. */
+    struct relay *relay = task->runner.relay;
+    for (;;) {
+        uint64_t mine = __atomic_load_n(&relay->passes[task->runner.me], __ATOMIC_ACQUIRE);
+        uint64_t theirs = __atomic_load_n(&relay->passes[1 - task->runner.me], __ATOMIC_ACQUIRE);
+        if (mine > theirs || (mine == theirs && task->runner.me == 1))
+            break;
+        relay_run(&task->runner, 1);
+    }
+    note_hart(task);
+    __atomic_fetch_add(&stress->finished, 1, __ATOMIC_ACQ_REL);
+}
+
+KTEST(sched, stress_on_every_hart)
+{
+    static struct stress stress;
+    static struct stress_task tasks[STRESS_TASKS];
+    stress = (struct stress){.deadline = read_time() + timebase_hz * STRESS_MS / 1000};
+    uint64_t switches_before = 0;
+    for (uint32_t i = 0; i < boot_info->hart_count; i++) {
+        struct sys_hart hart;
+        if (sched_hart_info(i, &hart))
+            switches_before += hart.switches;
+    }
+    uint64_t start = read_time();
+    for (unsigned i = 0; i < STRESS_TASKS; i++) {
+        tasks[i] = (struct stress_task){
+            .stress = &stress,
+            .runner = {&stress.relays[i / 2], i % 2},
+        };
+        START_TASK(t, "stress", stress_task, &tasks[i]);
+    }
+    /* Bounded: a lost wake-up shows as tasks that never finish. */
+    bool all_finished = wait_for_count(&stress.finished, STRESS_TASKS, STRESS_MS + 5000);
+    uint64_t elapsed_us = (read_time() - start) * 1000000 / timebase_hz;
+    KTEST_EXPECT_EQ(t, stress.started, STRESS_TASKS);
+    KTEST_ASSERT(t, all_finished);
+
+    uint64_t sum = 0, sleeps = 0, harts_seen = 0, online = 0;
+    for (unsigned i = 0; i < STRESS_TASKS; i++) {
+        sum += tasks[i].count;
+        sleeps += tasks[i].sleeps;
+        harts_seen |= tasks[i].harts_seen;
+    }
+    for (uint32_t i = 0; i < boot_info->hart_count; i++)
+        if (smp_is_online(boot_info->harts[i].hart_id))
+            online |= 1ul << i;
+    KTEST_EXPECT_EQ(t, sum, stress.total);
+    KTEST_EXPECT_EQ(t, stress.early_wakes, 0);
+    KTEST_EXPECT_EQ(t, harts_seen, online);
+    for (unsigned i = 0; i < STRESS_PAIRS; i++) {
+        /* Each pass hands the token over: the two counts differ by at most one. */
+        uint64_t a = stress.relays[i].passes[0], b = stress.relays[i].passes[1];
+        KTEST_EXPECT(t, a == b || a == b + 1);
+    }
+    uint64_t switches = 0;
+    for (uint32_t i = 0; i < boot_info->hart_count; i++) {
+        struct sys_hart hart;
+        if (sched_hart_info(i, &hart))
+            switches += hart.switches;
+    }
+    ktest_note(t, "stress tasks=%u ms=%lu counts=%lu sleeps=%lu switches=%lu harts=0x%lx",
+               STRESS_TASKS, elapsed_us / 1000, sum, sleeps, switches - switches_before,
+               harts_seen);
+}
