@@ -14,6 +14,7 @@
 #include "driver.h"
 #include "irq.h"
 #include "kernel.h"
+#include "task.h"
 
 /* 16550: receive buffer 0, interrupt enable 1 (bit 0: received data
  * available), line status 5 (bit 0: data ready); registers are
@@ -34,7 +35,8 @@
 #define SIFIVE_UART_IE 0x10
 #define SIFIVE_UART_IE_RXWM 0x02
 
-#define RING_SIZE 256
+/* Room for what a person or a test types while the reader is busy. */
+#define RING_SIZE 1024
 
 struct uart {
     uintptr_t registers;
@@ -51,6 +53,9 @@ static struct {
     char bytes[RING_SIZE];
     uint32_t head, tail; /* free-running: head - tail bytes wait */
 } ring;
+
+/* Tasks waiting for a byte to read. */
+static struct wait_queue input_arrived;
 
 static int ns16550_receive(const struct uart *uart)
 {
@@ -78,8 +83,10 @@ static void receive_interrupt(void *context)
     }
     spin_unlock(&ring.lock);
     /* Nothing, when an earlier interrupt's drain took this one's bytes. */
-    if (count)
+    if (count) {
+        wait_queue_wake(&input_arrived);
         log_debug("console", "rx", "bytes=%u dropped=%u", count, dropped);
+    }
 }
 
 size_t console_read(char *buffer, size_t size)
@@ -92,6 +99,18 @@ size_t console_read(char *buffer, size_t size)
     spin_unlock(&ring.lock);
     interrupts_restore(were_enabled);
     return count;
+}
+
+static bool input_waiting(void *unused)
+{
+    (void)unused;
+    return __atomic_load_n(&ring.head, __ATOMIC_ACQUIRE) !=
+           __atomic_load_n(&ring.tail, __ATOMIC_ACQUIRE);
+}
+
+void console_wait_for_input(void)
+{
+    wait_until(&input_arrived, input_waiting, NULL);
 }
 
 static bool is_stdout(const struct fdt *dt, int node)

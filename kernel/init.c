@@ -31,6 +31,11 @@ static enum trace_state trace_state;
 static struct early_call early_calls[EARLY_CALLS];
 static unsigned early_count, early_lost;
 
+/* How long each of the boot hart's calls took, for the shell's `initlist`.
+ * Until a hart knows itself (identity), only the boot hart runs. */
+#define RECORDED_CALLS 128
+static uint64_t boot_hart_ticks[RECORDED_CALLS];
+
 /* The group this hart's calls are in, for the `init: group` trace. */
 static _Thread_local const char *current_group;
 
@@ -52,6 +57,8 @@ uint64_t init_call_begin(unsigned index)
 void init_call_end(unsigned index, uint64_t start)
 {
     uint64_t ticks = read_time() - start;
+    if (index < RECORDED_CALLS && (current_hart == UINT64_MAX || current_hart == boot_info->boot_hart))
+        boot_hart_ticks[index] = ticks;
     if (trace_state == TRACE_ON)
         report(index, current_hart, ticks);
     else if (trace_state == TRACE_UNDECIDED && early_count < EARLY_CALLS)
@@ -69,4 +76,9 @@ void init_trace_start(void)
         report(early_calls[i].index, boot_info->boot_hart, early_calls[i].ticks);
     if (early_lost)
         log_warn("init", "untraced", "calls=%u", early_lost);
+}
+
+uint64_t init_call_us(unsigned index)
+{
+    return index < RECORDED_CALLS ? boot_hart_ticks[index] * 1000000 / timebase_hz : 0;
 }

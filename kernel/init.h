@@ -38,6 +38,9 @@ void init_call_end(unsigned index, uint64_t start);
         init_call_end(index, init_started);                                                \
     } while (0)
 
+/* How long the boot hart's call `index` took, in microseconds. */
+uint64_t init_call_us(unsigned index);
+
 /* An init token of its own (kernel/startup.init): from here on, calls are
  * reported as they end if the command line says `initcall_debug`, and the
  * ones before are reported now. */

@@ -68,6 +68,10 @@ struct line {
     size_t len;
 };
 
+/* Whether the last byte written did not end a line: a program's output
+ * (log_write) need not. */
+static bool mid_line;
+
 static void line_flush(struct line *line)
 {
     if (log_console == NULL) {
@@ -75,6 +79,7 @@ static void line_flush(struct line *line)
         log_console = &fallback_console;
     }
     console_write(log_console, line->text, line->len);
+    mid_line = line->text[line->len - 1] != '\n';
     line->len = 0;
 }
 
@@ -99,6 +104,9 @@ static void log_vline(const char *component, const char *event, const char *fiel
 {
     struct line line = {.len = 0};
     uint64_t were_enabled = log_lock_take();
+    /* An event starts a line of its own, even after a shell's prompt. */
+    if (mid_line)
+        line_sink(&line, '\n');
     uint64_t ticks = read_time();
     uint64_t seconds = 0, micros = 0;
     if (log_timebase_hz) {
@@ -142,6 +150,17 @@ void log_vdetail(const char *format, va_list args)
     line_format(&line, "  ");
     fmt_vformat(line_sink, &line, format, args);
     line_sink(&line, '\n');
+    log_lock_give(were_enabled);
+}
+
+void log_write(const char *text, size_t length)
+{
+    struct line line = {.len = 0};
+    uint64_t were_enabled = log_lock_take();
+    for (size_t i = 0; i < length; i++)
+        line_sink(&line, text[i]);
+    if (line.len)
+        line_flush(&line);
     log_lock_give(were_enabled);
 }
 

@@ -50,6 +50,9 @@ __attribute__((format(printf, 4, 5))) void log_trace(enum log_level level, const
 void log_vdetail(const char *format, va_list args);
 /* Free text, for people: a panic's registers. */
 __attribute__((format(printf, 1, 2))) void log_text(const char *format, ...);
+/* `length` bytes as they are (a program's output), never inside a line of
+ * another hart's. */
+void log_write(const char *text, size_t length);
 
 static inline uint64_t read_time(void)
 {
