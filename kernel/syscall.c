@@ -17,6 +17,7 @@
 #include "process.h"
 #include "usercopy.h"
 
+#define CAUSE_ILLEGAL_INSTRUCTION 2
 #define CAUSE_USER_ECALL 8
 #define CAUSE_INSTRUCTION_PAGE_FAULT 12
 #define CAUSE_STORE_PAGE_FAULT 15
@@ -216,8 +217,11 @@ static noreturn void user_fault(const struct trap_frame *frame)
     const char *reason = page_fault && process_in_guard(frame->stval)
                              ? "stack-overflow"
                              : trap_exception_name(cause);
-    log_event("proc", "fault", "pid=%lu reason=%s cause=%lu addr=0x%lx pc=0x%lx hart=%lu",
-              process_pid(), reason, cause, frame->stval, frame->sepc, current_hart);
+    /* stval is the address for the faults that have one, else the
+     * instruction's bits (or 0). */
+    log_event("proc", "fault", "pid=%lu reason=%s cause=%lu %s=0x%lx pc=0x%lx hart=%lu",
+              process_pid(), reason, cause, cause == CAUSE_ILLEGAL_INSTRUCTION ? "insn" : "addr",
+              frame->stval, frame->sepc, current_hart);
     interrupts_restore(SSTATUS_SIE);
     process_exit(SYS_WAIT_KILLED | (uint32_t)cause);
 }

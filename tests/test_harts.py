@@ -163,3 +163,21 @@ def test_late_comes_after_the_memory_map_on_every_hart(boot: Boot) -> None:
     kinds = [event.kind for event in boot.all_events()]
     last_region = len(kinds) - 1 - kinds[::-1].index("kernel: region")
     assert "kernel: late" not in kinds[:last_region]
+
+
+# The scheduler, on every hart.
+
+
+def test_every_online_hart_enters_its_scheduling_loop_exactly_once(boot: Boot) -> None:
+    online = boot.event("kernel", "online").int_list_field("ids")
+    assert sorted(hart_ids(boot, "sched")) == sorted(online)
+
+
+def test_each_hart_prints_its_own_sched_after_its_late(boot: Boot) -> None:
+    events = boot.all_events()
+    for hart in boot.event("kernel", "online").list_field("ids"):
+        kinds = [e.kind for e in events if e.fields.get("cpu") == hart]
+        assert "kernel: sched" in kinds, f"hart {hart}: {boot.log_path}"
+        assert kinds.index("kernel: late") < kinds.index("kernel: sched"), boot.log_path
+    sched = boot.events_of("kernel", "sched")
+    assert [event.line for event in sched if event.field("cpu") != event.field("hart")] == []
