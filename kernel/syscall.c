@@ -113,11 +113,15 @@ static int64_t copy_entries(uint64_t to, const void *entries, size_t entry_size,
 
 static int64_t sys_harts(const uint64_t arguments[6])
 {
-    static struct sys_hart harts[BOOTINFO_MAX_HARTS];
+    struct sys_hart *harts = kmalloc(BOOTINFO_MAX_HARTS * sizeof(*harts));
+    if (harts == NULL)
+        return -SYS_ENOMEM;
     size_t count = 0;
     for (uint32_t i = 0; i < boot_info->hart_count; i++)
         count += sched_hart_info(i, &harts[count]);
-    return copy_entries(arguments[0], harts, sizeof(harts[0]), count, arguments[1], count);
+    int64_t result = copy_entries(arguments[0], harts, sizeof(harts[0]), count, arguments[1], count);
+    kfree(harts);
+    return result;
 }
 
 struct task_list {
