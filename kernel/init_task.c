@@ -4,6 +4,8 @@
  * task (the in-kernel tests need to sleep and block, which an idle task must
  * not), then turns into PID 1: the first user process.
  */
+#include <aubade/log.h>
+
 #include "kernel.h"
 #include "ktest.h"
 #include "process.h"
@@ -12,6 +14,9 @@
 static void kernel_init(void *argument)
 {
     (void)argument;
+    /* The init task is PID 1 from its first instruction, as it will be in
+     * U-mode. */
+    log_event("kernel", "init", "pid=%u", INIT_PID);
     /* The tests look at harts by identity: this task stays on the boot
      * hart until it leaves the kernel. */
     ktest_run_if_asked();

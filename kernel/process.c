@@ -191,6 +191,8 @@ static struct process *process_create(const char *argument, uint64_t parent, uin
 static noreturn void enter_user(struct process *process, uint64_t sp, uint64_t argument)
 {
     struct task *task = task_current();
+    log_event("proc", "start", "pid=%lu parent=%lu entry=0x%lx sp=0x%lx", process->pid,
+              process->parent, user_image()->entry, sp);
     struct trap_frame *frame = (struct trap_frame *)(task->stack_top - TRAP_FRAME_SIZE);
     memset(frame, 0, sizeof(*frame));
     frame->sepc = user_image()->entry;
@@ -214,8 +216,9 @@ noreturn void process_become_init(void)
         kernel_panic("no-memory", "no memory for PID 1's address space");
     struct task *task = task_current();
     process->task = task;
+    if (process->pid != INIT_PID)
+        kernel_panic("init-pid", "the init task became pid %lu", process->pid);
     task->pinned = false; /* a process may run on any hart */
-    log_event("kernel", "init", "pid=%lu entry=0x%lx", process->pid, user_image()->entry);
     enter_user(process, sp, argument);
 }
 
@@ -310,7 +313,7 @@ noreturn void process_exit(uint32_t status)
         log_event("proc", "exit", "pid=%lu killed=%u", process->pid, status & 0xff);
     else
         log_event("proc", "exit", "pid=%lu code=%u", process->pid, status);
-    if (process->pid == 1) {
+    if (process->pid == INIT_PID) {
         if (status == 0)
             kernel_poweroff();
         kernel_poweroff_failed("init-exited");

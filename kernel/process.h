@@ -17,6 +17,8 @@
 #include "trap_frame.h"
 
 #define PROCESS_ARGUMENT_MAX 128
+/* The init task's process id, before and after it turns into a process. */
+#define INIT_PID 1
 /* The program's segments and its stack. */
 #define PROCESS_MAX_REGIONS 10
 
@@ -39,8 +41,8 @@ struct process {
     char argument[PROCESS_ARGUMENT_MAX];
 };
 
-/* The init task becomes PID 1: its address space built from the user
- * program the loader carried, then U-mode. `kernel: init pid=1`. */
+/* The init task becomes PID 1 in U-mode: its address space built from the
+ * user program the loader carried. `proc: start pid=1`. */
 noreturn void process_become_init(void);
 /* A new process running the same program with `argument`, a child of the
  * caller's: its pid, or -SYS_ENOMEM. */

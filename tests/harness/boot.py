@@ -59,15 +59,17 @@ POWEROFF_BOOT: tuple[BootStep, ...] = (
     BootStep("kernel", "region", timeout=5, repeats=True),
     # Every online hart, once its traps, timer and interrupts are set up.
     BootStep("kernel", "late", timeout=10, repeats=True),
-    # Each hart's boot context becomes its idle task.
+    # Each hart's boot context becomes its idle task; the boot hart's runs
+    # the init task, which powers off.
     BootStep("kernel", "sched", timeout=10, repeats=True),
+    BootStep("kernel", "init", timeout=10),
     BootStep("kernel", "poweroff", timeout=10),
 )
-# The boot to the shell: the init task becomes PID 1, whose first line and
-# prompt follow.
+# The boot to the shell: the init task becomes PID 1 in U-mode, whose first
+# line and prompt follow.
 SHELL_BOOT: tuple[BootStep, ...] = (
     *POWEROFF_BOOT[:-1],
-    BootStep("kernel", "init", timeout=10),
+    BootStep("proc", "start", timeout=10),
 )
 _REGION = [step.kind for step in POWEROFF_BOOT].index("kernel: region")
 # The boot of `-append ktest`: once every hart is up, the boot hart runs the
@@ -76,6 +78,7 @@ KTEST_BOOT: tuple[BootStep, ...] = (
     *POWEROFF_BOOT[: _REGION + 1],
     BootStep("kernel", "late", timeout=10, repeats=True),
     BootStep("kernel", "sched", timeout=10, repeats=True),
+    BootStep("kernel", "init", timeout=10),
     # Every case of every suite, on QEMU's emulated harts, run by the init task.
     BootStep("kernel", "ktest", timeout=120),
     BootStep("kernel", "poweroff", timeout=10),
