@@ -99,7 +99,7 @@ static struct run_queue *choose_queue(const struct task *task)
 {
     struct run_queue *last = &run_queues[task->hart];
     if (task->pinned)
-        return task->switches ? last : my_queue();
+        return last;
     if (task->switches && last->started && is_idle(last))
         return last;
     struct run_queue *best = NULL;

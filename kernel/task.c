@@ -130,6 +130,7 @@ struct task *task_create(const char *name, void (*entry)(void *argument), void *
     task->argument = argument;
     task->state = TASK_BLOCKED; /* until task_start */
     task->id = __atomic_fetch_add(&next_id, 1, __ATOMIC_RELAXED);
+    task->hart = (uint32_t)(this_percpu - boot_info->harts);
     context_prepare(&task->context, task->stack_top - TRAP_FRAME_SIZE, task_first_run, task);
     task_list_add(task);
     return task;

@@ -43,8 +43,10 @@ struct task {
      * it: no other hart may switch to it until this is false. */
     bool on_cpu;
     bool idle;
-    bool pinned; /* never stolen: it stays on the hart it was started on */
-    uint32_t hart;     /* index of the run queue it is on, or last ran from */
+    bool pinned; /* never stolen: it runs on `hart` alone */
+    /* Index of the run queue it is on or last ran from; for a new task, of
+     * the hart that created it. */
+    uint32_t hart;
     struct task *next; /* in a run queue, a sleep list or a wait queue */
     struct task *next_in_list; /* in the list of every task */
     uint64_t wake_time;        /* while sleeping: the time CSR value to wake at */

@@ -63,7 +63,7 @@ static void start_pinned(struct ktest *t, const char *name, void (*entry)(void *
     *task = task_create(name, entry, argument);
     if (!KTEST_EXPECT(t, *task != NULL))
         return;
-    (*task)->pinned = true; /* started from here: on this hart */
+    (*task)->pinned = true; /* created here: on this hart */
     task_start(*task);
 }
 
@@ -181,7 +181,10 @@ KTEST(sched, ended_tasks_are_reaped)
 }
 
 /* 5. Stress: many tasks on every hart for a bounded time, each counting,
- * sleeping, yielding and relaying a token with a partner on a wait queue. */
+ * sleeping, yielding and relaying a token with a partner on a wait queue.
+ * The first task of each online hart is pinned there, so that every hart
+ * runs tasks however slowly the host runs it; the others go where the
+ * scheduler puts them and move when idle harts steal them. */
 
 #define STRESS_PAIRS 12
 #define STRESS_TASKS (2 * STRESS_PAIRS)
@@ -201,6 +204,7 @@ struct stress_task {
     uint64_t count;
     uint64_t sleeps;
     uint64_t harts_seen; /* bit i: ran on the hart at index i of BootInfo */
+    bool pinned;
 };
 
 static void note_hart(struct stress_task *task)
@@ -267,12 +271,22 @@ KTEST(sched, stress_on_every_hart)
             switches_before += hart.switches;
     }
     uint64_t start = read_time();
+    uint32_t next_hart = 0;
     for (unsigned i = 0; i < STRESS_TASKS; i++) {
         tasks[i] = (struct stress_task){
             .stress = &stress,
             .runner = {&stress.relays[i / 2], i % 2},
         };
-        START_TASK(t, "stress", stress_task, &tasks[i]);
+        struct task *task = task_create("stress", stress_task, &tasks[i]);
+        KTEST_ASSERT(t, task != NULL);
+        while (next_hart < boot_info->hart_count &&
+               !smp_is_online(boot_info->harts[next_hart].hart_id))
+            next_hart++;
+        if (next_hart < boot_info->hart_count) {
+            task->pinned = tasks[i].pinned = true;
+            task->hart = next_hart++;
+        }
+        task_start(task);
     }
     /* Bounded: a lost wake-up shows as tasks that never finish. */
     bool all_finished = wait_for_count(&stress.finished, STRESS_TASKS, STRESS_MS + 5000);
@@ -280,16 +294,22 @@ KTEST(sched, stress_on_every_hart)
     KTEST_EXPECT_EQ(t, stress.started, STRESS_TASKS);
     KTEST_ASSERT(t, all_finished);
 
-    uint64_t sum = 0, sleeps = 0, harts_seen = 0, online = 0;
+    uint64_t sum = 0, sleeps = 0, harts_seen = 0, online = 0, online_count = 0, moved = 0;
     for (unsigned i = 0; i < STRESS_TASKS; i++) {
         sum += tasks[i].count;
         sleeps += tasks[i].sleeps;
         harts_seen |= tasks[i].harts_seen;
+        /* More than one bit: it ran on several harts. */
+        moved += !tasks[i].pinned && (tasks[i].harts_seen & (tasks[i].harts_seen - 1));
     }
     for (uint32_t i = 0; i < boot_info->hart_count; i++)
-        if (smp_is_online(boot_info->harts[i].hart_id))
+        if (smp_is_online(boot_info->harts[i].hart_id)) {
             online |= 1ul << i;
+            online_count++;
+        }
     KTEST_EXPECT_EQ(t, sum, stress.total);
+    /* Idle harts steal: with more than one hart, some tasks move. */
+    KTEST_EXPECT(t, online_count == 1 || moved > 0);
     KTEST_EXPECT_EQ(t, stress.early_wakes, 0);
     KTEST_EXPECT_EQ(t, harts_seen, online);
     for (unsigned i = 0; i < STRESS_PAIRS; i++) {
@@ -303,7 +323,8 @@ KTEST(sched, stress_on_every_hart)
         if (sched_hart_info(i, &hart))
             switches += hart.switches;
     }
-    ktest_note(t, "stress tasks=%u ms=%lu counts=%lu sleeps=%lu switches=%lu harts=0x%lx",
+    ktest_note(t,
+               "stress tasks=%u ms=%lu counts=%lu sleeps=%lu switches=%lu harts=0x%lx moved=%lu",
                STRESS_TASKS, elapsed_us / 1000, sum, sleeps, switches - switches_before,
-               harts_seen);
+               harts_seen, moved);
 }
