@@ -320,10 +320,13 @@ void sched_ipi(void)
     my_queue()->need_resched = true;
 }
 
+/* An idle task is never preempted: it switches from its loop, and so the
+ * boot context ends its init calls before any task runs on its hart. */
 void sched_preempt_point(bool interrupted_user, bool interrupted_enabled)
 {
     struct run_queue *queue = my_queue();
-    if (queue->started && queue->need_resched && (interrupted_user || interrupted_enabled))
+    if (queue->started && queue->need_resched && !queue->current->idle &&
+        (interrupted_user || interrupted_enabled))
         schedule();
 }
 
