@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -128,6 +129,43 @@ def test_timeout_says_what_was_awaited_and_what_the_console_said(tmp_path: Path)
     assert "timed out after 0.3 s awaiting `kernel: frames`" in report
     assert "last 2 console lines:\n  | [    0.000100] loader: start" in report
     assert report.count("  | ") == 2 and "  | loader: half a li\n" in report
+
+
+def test_text_waits_find_a_prompt_without_line_end_and_return_the_text_between(
+    tmp_path: Path,
+) -> None:
+    # The prompt is cut across reads, and nothing ends its line.
+    pieces = [START + b"shell: pid=1\r\nsh> ", b"pid\r\npid 1\r\n", b"s", b"h> "]
+    machine = started(ScriptedTarget(pieces, closes=False), tmp_path / "c.log")
+    first = machine.wait_for_text("sh> ", timeout=5)
+    assert first.lines == [START.decode().rstrip(), "shell: pid=1"]
+    # A literal text: `.` and `>` are no regular expression.
+    second = machine.wait_for_text("sh> ", timeout=5)
+    assert (second.before, second.lines) == ("pid\r\npid 1\r\n", ["pid", "pid 1"])
+    # Text and events are awaited apart: the event is still there to wait for.
+    assert machine.wait_for("loader", "start", timeout=1).int_field("hart") == 0
+
+
+def test_text_waits_take_a_regular_expression_and_fail_on_a_timeout(tmp_path: Path) -> None:
+    pieces = [b"uptime 1.250000 s\r\n", b"> "]
+    machine = started(ScriptedTarget(pieces, closes=False), tmp_path / "c.log")
+    assert machine.wait_for_text(re.compile(r"uptime (\d+\.\d+) s\r?\n"), 5).match[1] == "1.250000"
+    with pytest.raises(BootFailure) as failure:
+        machine.wait_for_text("uptime", timeout=0.3)
+    report = str(failure.value)
+    assert "timed out after 0.3 s awaiting console text 'uptime'" in report
+    assert "  | > " in report and str(tmp_path / "c.log") in report
+
+
+def test_text_wait_fails_on_a_panic_even_with_the_text_printed(tmp_path: Path) -> None:
+    machine = started(
+        ScriptedTarget([START + b"sh> \r\n" + PANIC], closes=True, status=3), tmp_path / "c.log"
+    )
+    with pytest.raises(BootFailure) as failure:
+        machine.wait_for_text("sh> ", timeout=5)
+    report = str(failure.value)
+    assert "panicked while awaiting console text 'sh> ' (exit status 3)" in report
+    assert "ra: 0x80200010" in report
 
 
 def test_sent_bytes_reach_the_console_of_a_running_machine(tmp_path: Path) -> None:

@@ -53,29 +53,29 @@ def boot_events(config: QemuConfig) -> tuple[list[Event], str]:
     except subprocess.TimeoutExpired as error:
         console = (error.stdout or b"").decode(errors="replace")
         headline = f"no power-off within {BOOT_TIMEOUT_SECONDS} s"
-        raise BenchError(_report(headline, console)) from None
+        raise BenchError(failure_report(headline, console)) from None
     console = result.stdout.decode(errors="replace")
     if result.returncode != 0:
-        raise BenchError(_report(f"QEMU exited with status {result.returncode}", console))
+        raise BenchError(failure_report(f"QEMU exited with status {result.returncode}", console))
     return parse_events(console), console
 
 
 def measure_boot(config: QemuConfig, until: tuple[str, str]) -> float:
     """Seconds from FROM_EVENT to the last `until` event in one boot."""
     events, console = boot_events(config)
-    start = _matching(events, *FROM_EVENT, console)[0]
-    end = _matching(events, *until, console)[-1]
+    start = matching(events, *FROM_EVENT, console)[0]
+    end = matching(events, *until, console)[-1]
     return end.time - start.time
 
 
-def _matching(events: list[Event], component: str, name: str, console: str) -> list[Event]:
+def matching(events: list[Event], component: str, name: str, console: str) -> list[Event]:
     matching = select(events, component, name)
     if not matching:
-        raise BenchError(_report(f"no `{component}: {name}` line", console))
+        raise BenchError(failure_report(f"no `{component}: {name}` line", console))
     return matching
 
 
-def _report(headline: str, console: str) -> str:
+def failure_report(headline: str, console: str) -> str:
     """The failure and the console's last lines (main printed the command before the boot)."""
     tail = "\n".join(f"  | {line}" for line in console.splitlines()[-_TAIL_LINES:])
     return f"{headline}; last console lines:\n{tail}"

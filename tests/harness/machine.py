@@ -1,9 +1,10 @@
 """A machine booting on a target: its console log, its events and the waits for them.
 
 Every byte of the console goes to the log file as it is read, from power-on
-to power-off. Every wait also watches for `panic` events, and fails at once
-with a report that says what was awaited, what the console last said, where
-the whole log is and how to start the same machine by hand.
+to power-off. A wait is for an event of the boot log or for free text (a
+prompt, a command's answer). Every wait also watches for `panic` events, and
+fails at once with a report that says what was awaited, what the console last
+said, where the whole log is and how to start the same machine by hand.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from __future__ import annotations
 import codecs
 import enum
 import fcntl
+import re
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, NoReturn
 
@@ -44,6 +47,22 @@ class BootFailure(Exception):
     """The machine did not do what a wait expected; the message is the whole report."""
 
 
+@dataclass(frozen=True)
+class ConsoleText:
+    """What a wait for text found on the console."""
+
+    match: re.Match[str]
+    """The match, in the whole console text so far."""
+    before: str
+    """The console text from the end of the previous text wait's match (or
+    power-on) to the start of this one, line ends as the console sent them."""
+
+    @property
+    def lines(self) -> list[str]:
+        """The complete lines of `before`, without their line ends."""
+        return [line.rstrip("\r") for line in self.before.split("\n")[:-1]]
+
+
 class _Read(enum.Enum):
     DATA = enum.auto()
     NOTHING = enum.auto()
@@ -58,6 +77,10 @@ class Machine:
         self.lines: list[str] = []
         """Complete console lines so far, without line ends."""
         self.events: list[Event] = []
+        self._text = ""
+        """The whole console text so far, for the waits for text."""
+        self._text_awaited_to = 0
+        """Where in `_text` the next wait for text starts looking."""
         self._unfinished_line = ""
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._log: BinaryIO | None = None
@@ -104,6 +127,39 @@ class Machine:
         self._returned[kind] += 1
         return event
 
+    def wait_for_text(self, pattern: str | re.Pattern[str], timeout: float) -> ConsoleText:
+        """The next text on the console that matches `pattern` (a str matches
+        itself, a re.Pattern as a regular expression), after the previous
+        text wait's match: a prompt, or a command's answer.
+
+        The text is matched as it arrives, even a line not finished yet: a
+        pattern that could match a prefix of what it is meant to find should
+        end with what ends that (a line end, a prompt). Fails like wait_for,
+        on a timeout, a console that closes first or any panic no wait_for
+        has returned.
+        """
+        if isinstance(pattern, re.Pattern):
+            regex, awaited = pattern, f"console text matching {pattern.pattern!r}"
+        else:
+            regex, awaited = re.compile(re.escape(pattern)), f"console text {pattern!r}"
+        found: list[re.Match[str]] = []
+
+        def arrived() -> bool:
+            # Not even text printed before a panic in the same read: the
+            # panic is what the wait reports.
+            if self._unawaited_panic(None) is not None:
+                return False
+            match = regex.search(self._text, self._text_awaited_to)
+            if match is not None:
+                found.append(match)
+            return match is not None
+
+        self._wait_until(arrived, None, timeout, awaited)
+        match = found[-1]
+        before = self._text[self._text_awaited_to : match.start()]
+        self._text_awaited_to = match.end()
+        return ConsoleText(match, before)
+
     def send(self, data: bytes) -> None:
         """Type `data` on the console; BootFailure if the machine has ended."""
         try:
@@ -147,15 +203,21 @@ class Machine:
         )
 
     def _wait_until(
-        self, condition: Callable[[], bool], awaited_kind: str | None, timeout: float
+        self,
+        condition: Callable[[], bool],
+        awaited_kind: str | None,
+        timeout: float,
+        awaited: str | None = None,
     ) -> None:
         """Read the console until `condition` holds; `awaited_kind` is the
-        event awaited, None for the power-off."""
-        if awaited_kind is not None:
+        event awaited (a panic of that kind fails no wait), None for the
+        power-off; `awaited` names what is awaited in a failure instead of
+        that event or the power-off."""
+        if awaited is None and awaited_kind is not None:
             awaited = f"`{awaited_kind}`"
-        elif self.target.closes_at_power_off:
+        elif awaited is None and self.target.closes_at_power_off:
             awaited = "the machine to power off"
-        else:
+        elif awaited is None:
             awaited = "the console to fall silent"
         deadline = time.monotonic() + timeout
         while True:
@@ -228,6 +290,7 @@ class Machine:
         return _Read.DATA
 
     def _take_text(self, text: str) -> None:
+        self._text += text
         *complete, self._unfinished_line = (self._unfinished_line + text).split("\n")
         for line in complete:
             line = line.rstrip("\r")

@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""Boot the built Image to the shell several times per `-smp` and print how
+long the prompt (`aubade> `) takes to appear, median (min-max) in ms:
+
+- from `loader: start`, on the guest's clock: the boot log's timestamp of
+  `loader: start` to the `uptime` the shell gives for a command typed as
+  soon as the prompt is seen. That bounds the prompt's time from above by
+  the typing round trip, which is printed too.
+- from QEMU's start, on the host's clock: the process started to the prompt
+  read from its console. This includes QEMU's own start-up and OpenSBI.
+
+Each boot is then powered off with the shell's `poweroff`, which must end
+QEMU with status 0. Boots run one after another: the guest's clock follows
+the host's, and boots run at once slow each other down.
+
+    tools/bench_shell.py
+    tools/bench_shell.py --runs 9 --smp 1 4 8 --memory 2G
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import select
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench_boot import BOOT_TIMEOUT_SECONDS, FROM_EVENT, REPO, BenchError, failure_report, matching
+
+from aubade.benchtable import format_table
+from aubade.boards import load_board
+from aubade.bootlog import parse_events
+from aubade.qemu import QemuConfig, format_command
+
+PROMPT = re.compile(re.escape("aubade> "))
+UPTIME = re.compile(r"uptime (\d+\.\d{6}) s\r?\n")
+ANSWER_TIMEOUT_SECONDS = 10
+_READ_SIZE = 65536
+
+
+@dataclass(frozen=True)
+class ShellBoot:
+    """One boot's times to the prompt, in seconds."""
+
+    from_loader_start: float
+    """Guest clock: `loader: start` to the first command's `uptime`."""
+    from_qemu_start: float
+    """Host clock: QEMU started to the prompt read."""
+    round_trip: float
+    """Host clock: `uptime` typed to its answer read."""
+
+
+class _Console:
+    """QEMU's console on pipes, read up to a text awaited."""
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        assert process.stdout is not None and process.stdin is not None
+        self._process = process
+        self._out = process.stdout.fileno()
+        self._in = process.stdin
+        self.text = ""
+        self._searched_to = 0
+
+    def wait_for(self, pattern: re.Pattern[str], timeout: float, what: str) -> re.Match[str]:
+        deadline = time.monotonic() + timeout
+        while (match := pattern.search(self.text, self._searched_to)) is None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise BenchError(failure_report(f"no {what} within {timeout:g} s", self.text))
+            ready, _, _ = select.select([self._out], [], [], remaining)
+            if not ready:
+                continue
+            data = os.read(self._out, _READ_SIZE)
+            if not data:
+                status = self._process.wait()
+                headline = f"QEMU exited with status {status} before {what}"
+                raise BenchError(failure_report(headline, self.text))
+            self.text += data.decode(errors="replace")
+        self._searched_to = match.end()
+        return match
+
+    def type(self, data: bytes) -> None:
+        self._in.write(data)
+        self._in.flush()
+
+    def rest(self, timeout: float) -> int:
+        """Read the console to its end; QEMU's exit status."""
+        try:
+            out, _ = self._process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise BenchError(failure_report("no power-off after `poweroff`", self.text)) from None
+        self.text += out.decode(errors="replace")
+        return self._process.returncode
+
+
+def measure_shell_boot(config: QemuConfig) -> ShellBoot:
+    started = time.monotonic()
+    process = subprocess.Popen(
+        config.command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    try:
+        console = _Console(process)
+        console.wait_for(PROMPT, BOOT_TIMEOUT_SECONDS, "prompt")
+        prompt_seen = time.monotonic()
+        console.type(b"uptime\r")
+        uptime = float(console.wait_for(UPTIME, ANSWER_TIMEOUT_SECONDS, "`uptime` answer")[1])
+        answered = time.monotonic()
+        console.type(b"poweroff\r")
+        status = console.rest(ANSWER_TIMEOUT_SECONDS)
+        if status != 0:
+            raise BenchError(failure_report(f"QEMU exited with status {status}", console.text))
+        start = matching(parse_events(console.text), *FROM_EVENT, console.text)[0]
+        return ShellBoot(uptime - start.time, prompt_seen - started, answered - prompt_seen)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--board", default="virt", help="board description (default: %(default)s)")
+    parser.add_argument("--image", type=Path, help="image to boot (default: build/<board>/Image)")
+    parser.add_argument("--runs", type=int, default=5, help="boots per -smp (default: %(default)s)")
+    parser.add_argument("--memory", default="256M", help="QEMU -m (default: %(default)s)")
+    parser.add_argument(
+        "--smp", nargs="+", type=int, default=[1, 8], help="QEMU -smp counts (default: %(default)s)"
+    )
+    args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+
+    board = load_board(args.board)
+    if not board.qemu_exits_on_poweroff:
+        parser.error(f"QEMU does not exit at power-off on {board.name}: benchmark another board")
+    image = args.image or REPO / "build" / board.name / "Image"
+    configs = {smp: QemuConfig(board, image, smp=smp, memory=args.memory) for smp in args.smp}
+    for config in configs.values():
+        print(format_command(config.command()), file=sys.stderr)
+    boots: dict[int, list[ShellBoot]] = {smp: [] for smp in args.smp}
+    try:
+        for smp, config in configs.items():
+            for _ in range(args.runs):
+                boots[smp].append(measure_shell_boot(config))
+    except BenchError as error:
+        print(f"boot failed: {error}", file=sys.stderr)
+        return 1
+
+    tables = (
+        (f"from `{': '.join(FROM_EVENT)}` (guest clock)", "from_loader_start"),
+        ("from QEMU's start (host clock)", "from_qemu_start"),
+        ("typing round trip, the first bound's slack (host clock)", "round_trip"),
+    )
+    print(f"ms to the prompt, median (min-max) of {args.runs} boots")
+    for title, attribute in tables:
+        milliseconds = {
+            (smp, args.memory): [getattr(boot, attribute) * 1000 for boot in boots[smp]]
+            for smp in args.smp
+        }
+        print(f"\n{title}")
+        print(format_table(milliseconds, args.smp, [args.memory]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
