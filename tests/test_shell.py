@@ -174,17 +174,7 @@ def run_shell(name: str, config: QemuConfig, script: tuple[tuple[str, ...], ...]
         failure = str(error)
     finally:
         machine.close()
-    boot = Boot(
-        name=name,
-        steps=SHELL_BOOT,
-        reached=reached,
-        ended=ended,
-        status=status,
-        events=tuple(machine.events),
-        lines=tuple(machine.lines),
-        log_path=machine.log_path,
-        failure=failure,
-    )
+    boot = Boot.of_machine(machine, SHELL_BOOT, reached, ended, status, failure)
     return ShellRun(boot, script, before_prompt, answers)
 
 
@@ -427,6 +417,15 @@ def _proc_events(shell: ShellRun, name: str, pid: int) -> list[Event]:
     ]
 
 
+def _child_events(
+    shell: ShellRun, answer: Answer, pid: int
+) -> tuple[list[Event], list[Event], list[Event], str]:
+    """The child's `proc: start`, `fault` and `exit` lines, and what a failure shows."""
+    starts, faults, exits = (_proc_events(shell, name, pid) for name in ("start", "fault", "exit"))
+    kernel = "\n".join(event.line for event in starts + faults + exits)
+    return starts, faults, exits, kernel + "\n" + shell.shown(answer)
+
+
 @virt_shell
 @pytest.mark.parametrize(
     ("kind", "reason", "cause"),
@@ -441,11 +440,7 @@ def test_faulting_child_is_killed_and_the_kernel_says_why(
 ) -> None:
     answer = shell.answer(f"fault {kind}")
     pid, end, child_lines = _child(shell, answer)
-    starts = _proc_events(shell, "start", pid)
-    faults = _proc_events(shell, "fault", pid)
-    exits = _proc_events(shell, "exit", pid)
-    kernel = starts + faults + exits
-    shown = "\n".join(event.line for event in kernel) + "\n" + shell.shown(answer)
+    starts, faults, exits, shown = _child_events(shell, answer, pid)
     # A child of the shell's, which entered U-mode once.
     assert [event.int_field("parent") for event in starts] == [1], shown
     assert pid > 1, shown
@@ -462,11 +457,7 @@ def test_faulting_child_is_killed_and_the_kernel_says_why(
 def test_kernel_address_is_refused_and_the_child_exits(shell: ShellRun) -> None:
     answer = shell.answer("fault kaddr")
     pid, end, child_lines = _child(shell, answer)
-    starts = _proc_events(shell, "start", pid)
-    faults = _proc_events(shell, "fault", pid)
-    exits = _proc_events(shell, "exit", pid)
-    kernel = starts + faults + exits
-    shown = "\n".join(event.line for event in kernel) + "\n" + shell.shown(answer)
+    starts, faults, exits, shown = _child_events(shell, answer, pid)
     # A child of the shell's, which entered U-mode once.
     assert [event.int_field("parent") for event in starts] == [1], shown
     assert child_lines == ["write(0xffffffc000000000) = -14"], shown

@@ -111,6 +111,29 @@ class Boot:
         outcome = "ended" if self.ended else f"stopped after {self.reached} steps"
         return f"<Boot {self.name}: {outcome}, console log {self.log_path}>"
 
+    @classmethod
+    def of_machine(
+        cls,
+        machine: Machine,
+        steps: tuple[BootStep, ...],
+        reached: int,
+        ended: bool,
+        status: int | None,
+        failure: str | None,
+    ) -> Boot:
+        """What a machine printed, once it is closed, with how far its boot got."""
+        return cls(
+            name=machine.name,
+            steps=steps,
+            reached=reached,
+            ended=ended,
+            status=status,
+            events=tuple(machine.events),
+            lines=tuple(machine.lines),
+            log_path=machine.log_path,
+            failure=failure,
+        )
+
     def events_of(self, component: str, name: str) -> list[Event]:
         """Every `component: name` event, failing the test unless the boot went
         far enough for all of them to have been printed."""
@@ -197,14 +220,4 @@ def run_boot(
         failure = str(error)
     finally:
         machine.close()
-    return Boot(
-        name=name,
-        steps=steps,
-        reached=reached,
-        ended=ended,
-        status=status,
-        events=tuple(machine.events),
-        lines=tuple(machine.lines),
-        log_path=log_path,
-        failure=failure,
-    )
+    return Boot.of_machine(machine, steps, reached, ended, status, failure)
