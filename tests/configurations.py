@@ -68,12 +68,12 @@ VIRT_CONFIGS = tuple(
 REPEATED_CONFIGS = tuple(BootConfig(VIRT, 8, "8G", run) for run in (2, 3, 4))
 # sifive_u's -smp counts its E51 monitor hart too: 2 is one hart that can run
 # the kernel, 5 all four U54s. Its memory is the board's, as on the real one.
-SIFIVE_U_CONFIGS = tuple(BootConfig(SIFIVE_U, smp, SIFIVE_U.qemu_memory) for smp in (2, 5))
+SIFIVE_U_CONFIGS = tuple(BootConfig(SIFIVE_U, smp, SIFIVE_U.qemu.memory) for smp in (2, 5))
 BOOT_CONFIGS = VIRT_CONFIGS + REPEATED_CONFIGS + SIFIVE_U_CONFIGS
 # The kernel's own test cases (`ktest`): on several harts, and on both boards.
 KTEST_CONFIGS = (
     BootConfig(VIRT, 4, "512M", append="ktest"),
-    BootConfig(SIFIVE_U, 5, SIFIVE_U.qemu_memory, append="ktest"),
+    BootConfig(SIFIVE_U, 5, SIFIVE_U.qemu.memory, append="ktest"),
 )
 
 

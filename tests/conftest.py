@@ -49,7 +49,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_report_header() -> list[str]:
-    silent_boards = [board.name for board in BOARDS if not board.qemu_exits_on_poweroff]
+    silent_boards = [board.name for board in BOARDS if not board.qemu.exits_on_poweroff]
     return [
         "boot configurations (console logs in build/test-logs/<id>.log):",
         *(

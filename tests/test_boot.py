@@ -345,7 +345,7 @@ def test_poweroff_status_is_ok(boot: Boot) -> None:
 
 
 def test_qemu_exit_status_shows_a_clean_poweroff(boot: Boot, boot_config: BootConfig) -> None:
-    if boot_config.board.qemu_exits_on_poweroff:
+    if boot_config.board.qemu.exits_on_poweroff:
         assert boot.exit_status() == 0
         return
     # QEMU does not exit at this board's power-off (sifive_u has no test

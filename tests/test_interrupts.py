@@ -20,7 +20,7 @@ from aubade.qemu import QemuConfig
 
 TYPED = b"hello\r"
 # sifive_u at -smp 3: two U54s, so that the boot hart is not the only one.
-MACHINES = ((VIRT, 2, "256M"), (SIFIVE_U, 3, SIFIVE_U.qemu_memory))
+MACHINES = ((VIRT, 2, "256M"), (SIFIVE_U, 3, SIFIVE_U.qemu.memory))
 
 
 @pytest.mark.parametrize(

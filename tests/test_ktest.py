@@ -89,7 +89,7 @@ def test_no_case_failed_and_the_machine_powered_off_cleanly(
 ) -> None:
     ktest = ktest_boot.event("kernel", "ktest")
     assert ktest.int_field("failed") == 0, f"{ktest.line}\nconsole log: {ktest_boot.log_path}"
-    if ktest_config.board.qemu_exits_on_poweroff:
+    if ktest_config.board.qemu.exits_on_poweroff:
         assert ktest_boot.exit_status() == 0
         return
     # No exit status where QEMU does not exit at power-off (see test_boot.py):

@@ -124,7 +124,7 @@ def boot_until_panic(name: str, config: QemuConfig, component: str) -> tuple[Mac
         status = machine.wait_exit(timeout=10)
     finally:
         machine.close()
-    if config.board.qemu_exits_on_poweroff:
+    if config.board.qemu.exits_on_poweroff:
         assert status not in (0, None), machine.report(f"exit status {status} after the panic")
     else:
         headline = f"QEMU exited ({status}) although its board says it cannot"

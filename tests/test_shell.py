@@ -491,7 +491,7 @@ def test_poweroff_ends_qemu_with_status_0(shell: ShellRun) -> None:
 
 @pytest.mark.xdist_group("sifive_u-shell")
 def test_sifive_u_shell_answers_harts_with_the_u54s() -> None:
-    config = QemuConfig(SIFIVE_U, built(SIFIVE_U, "Image"), smp=3, memory=SIFIVE_U.qemu_memory)
+    config = QemuConfig(SIFIVE_U, built(SIFIVE_U, "Image"), smp=3, memory=SIFIVE_U.qemu.memory)
     run = run_shell("sifive_u-smp3-shell", config, (("harts",),))
     answer = run.answer("harts")
     shown = run.shown(answer)

@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--runs and --jobs must be at least 1")
 
     board = load_board(args.board)
-    if not board.qemu_exits_on_poweroff:
+    if not board.qemu.exits_on_poweroff:
         # Each boot is timed from its whole console, which ends when QEMU does.
         parser.error(f"QEMU does not exit at power-off on {board.name}: benchmark another board")
     image = args.image or REPO / "build" / board.name / "Image"

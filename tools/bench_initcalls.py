@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--runs and --top must be at least 1")
 
     board = load_board(args.board)
-    if not board.qemu_exits_on_poweroff:
+    if not board.qemu.exits_on_poweroff:
         parser.error(f"QEMU does not exit at power-off on {board.name}: benchmark another board")
     config = QemuConfig(
         board,

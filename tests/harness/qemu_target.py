@@ -68,7 +68,7 @@ class QemuTarget(Target):
 
     @property
     def closes_at_power_off(self) -> bool:
-        return self.config.board.qemu_exits_on_poweroff
+        return self.config.board.qemu.exits_on_poweroff
 
     def describe(self) -> str:
         return f"QEMU command: {format_command(self.config.command())}"

@@ -24,9 +24,9 @@ def test_board_defaults_fill_in_harts_and_memory_and_no_append_when_empty() -> N
     command = QemuConfig(VIRT, Path("Image"), extra_args=("-s", "-S")).command()
     assert command[-8:] == [
         "-smp",
-        str(VIRT.qemu_smp),
+        str(VIRT.qemu.smp),
         "-m",
-        VIRT.qemu_memory,
+        VIRT.qemu.memory,
         "-kernel",
         "Image",
         "-s",

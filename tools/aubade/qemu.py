@@ -33,39 +33,78 @@ class QemuConfig:
     """RAM size in QEMU's syntax (`128M`, `2G`); None takes the board's default."""
     append: str = ""
     """Kernel command line, passed with -append (left out when empty)."""
+    sd_image: Path | None = None
+    """Boot through the board's U-Boot from this disk image (`scons sdimage`)
+    instead of handing `image` to the firmware. The command line is then the
+    one in the image's extlinux.conf, so `append` must be empty."""
+    console_socket: Path | None = None
+    """Connect the console to the unix socket listening at this path, as a
+    board's UART is wired to a serial adapter, instead of to stdio."""
     extra_args: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Reading them raises NotEmulatedError now, not when QEMU is started.
+        _ = self.board.qemu
+        if self.sd_image is not None:
+            _ = self.board.u_boot
+            if self.append:
+                raise ValueError(
+                    "a machine booting through U-Boot takes its command line from the "
+                    "SD image's extlinux.conf, not from -append"
+                )
 
     def command(self) -> list[str]:
         """The command that boots this machine with its console on stdio."""
-        return self._command(self.board.qemu_machine)
+        return self._command(self.board.qemu.machine)
 
     def dumpdtb_command(self, dtb: Path) -> list[str]:
         """The command that writes the device tree this machine's guest gets to `dtb`."""
         # QEMU's option parser reads a doubled comma as a comma in a value.
         escaped_path = str(dtb).replace(",", ",,")
-        return self._command(f"{self.board.qemu_machine},dumpdtb={escaped_path}")
+        return self._command(f"{self.board.qemu.machine},dumpdtb={escaped_path}")
 
     def _command(self, machine_option: str) -> list[str]:
-        smp = self.board.qemu_smp if self.smp is None else self.smp
-        memory = self.board.qemu_memory if self.memory is None else self.memory
-        append = ["-append", self.append] if self.append else []
+        qemu = self.board.qemu
         return [
             QEMU_SYSTEM,
             "-machine",
             machine_option,
-            *self.board.qemu_firmware,
-            "-nographic",
+            *qemu.firmware,
+            *self._console(),
             # A guest reset ends QEMU instead of booting again, so a kernel
             # that resets on a fatal error cannot loop until a test times out.
             "-no-reboot",
             "-smp",
-            str(smp),
+            str(qemu.smp if self.smp is None else self.smp),
             "-m",
-            memory,
-            "-kernel",
-            str(self.image),
-            *append,
+            qemu.memory if self.memory is None else self.memory,
+            *self._next_stage(),
             *self.extra_args,
+        ]
+
+    def _console(self) -> list[str]:
+        if self.console_socket is None:
+            return ["-nographic"]
+        # QEMU connects as a client: the socket's listener stands for the
+        # serial adapter and outlives every power cycle of the machine.
+        socket = str(self.console_socket).replace(",", ",,")
+        return [
+            *("-display", "none", "-monitor", "none"),
+            *("-chardev", f"socket,id=console,path={socket}"),
+            *("-serial", "chardev:console"),
+        ]
+
+    def _next_stage(self) -> list[str]:
+        """What the firmware enters: the Image with its command line, or
+        U-Boot with the SD image as a read-only virtio disk."""
+        if self.sd_image is None:
+            append = ["-append", self.append] if self.append else []
+            return ["-kernel", str(self.image), *append]
+        disk = str(self.sd_image).replace(",", ",,")
+        return [
+            *("-kernel", str(self.board.u_boot)),
+            *("-drive", f"file={disk},format=raw,if=none,id=sdcard,readonly=on"),
+            *("-device", "virtio-blk-device,drive=sdcard"),
         ]
 
 
@@ -102,13 +141,13 @@ def dump_device_tree(config: QemuConfig, dtb: Path) -> Path:
     return dtb
 
 
-def run_interactive(board: Board, image: Path, append: str = "") -> int:
-    """Boot `image` with the board's default harts and memory, its console on
-    the terminal (`scons run`), and return QEMU's exit status.
+def run_interactive(config: QemuConfig) -> int:
+    """Boot the machine with its console on the terminal (`scons run`) and
+    return QEMU's exit status.
 
     QEMU runs as a child rather than replacing the process, so that SCons
     still records what it built before the run."""
-    command = QemuConfig(board, image, append=append).command()
+    command = config.command()
     print(format_command(command), file=sys.stderr)
     print("QEMU console: quit with Ctrl-A X, Ctrl-A H for help", file=sys.stderr, flush=True)
     sys.stdout.flush()
