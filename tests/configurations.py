@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from aubade import inittokens
+from aubade import inittokens, sdimage
 from aubade.boards import Board, load_board
 from aubade.qemu import QemuConfig
 
 REPO = Path(__file__).resolve().parents[1]
 TEST_LOG_DIR = REPO / "build" / "test-logs"
+TEST_IMAGE_DIR = REPO / "build" / "test-images"
+"""The SD-card images of the boots through U-Boot, one per configuration."""
 VIRT = load_board("virt")
 SIFIVE_U = load_board("sifive_u")
 BOARDS = (VIRT, SIFIVE_U)
@@ -32,14 +34,31 @@ class BootConfig:
     run: int = 1
     """Which boot of the same machine this is: some facts vary from boot to boot."""
     append: str = "poweroff"
+    via_u_boot: bool = False
+    """Firmware enters the board's U-Boot, whose distro boot finds the Image
+    and the command line (`append`) on an SD image, as on a dev board."""
 
     @property
     def id(self) -> str:
         machine = f"{self.board.name}-smp{self.smp}-{self.memory}"
+        if self.via_u_boot:
+            machine += "-uboot"
         # Named for another command line, so that its log is not the boot tests' log.
-        if self.append != "poweroff":
+        elif self.append != "poweroff":
             machine += "-" + "-".join(self.append.split())
         return machine if self.run == 1 else f"{machine}-run{self.run}"
+
+    @property
+    def sd_image(self) -> Path | None:
+        """The SD image a boot through U-Boot reads (`write_boot_media` writes it)."""
+        return TEST_IMAGE_DIR / f"{self.id}.img" if self.via_u_boot else None
+
+    def write_boot_media(self) -> None:
+        """Write what firmware needs beyond the build: the SD image of a boot through U-Boot."""
+        if self.sd_image is not None:
+            sdimage.write_sd_image(
+                built(self.board, "Image"), self.sd_image, self.board.name, self.append
+            )
 
     def qemu(self) -> QemuConfig:
         return QemuConfig(
@@ -47,7 +66,8 @@ class BootConfig:
             built(self.board, "Image"),
             smp=self.smp,
             memory=self.memory,
-            append=self.append,
+            append="" if self.via_u_boot else self.append,
+            sd_image=self.sd_image,
         )
 
 
@@ -69,7 +89,14 @@ REPEATED_CONFIGS = tuple(BootConfig(VIRT, 8, "8G", run) for run in (2, 3, 4))
 # sifive_u's -smp counts its E51 monitor hart too: 2 is one hart that can run
 # the kernel, 5 all four U54s. Its memory is the board's, as on the real one.
 SIFIVE_U_CONFIGS = tuple(BootConfig(SIFIVE_U, smp, SIFIVE_U.qemu.memory) for smp in (2, 5))
-BOOT_CONFIGS = VIRT_CONFIGS + REPEATED_CONFIGS + SIFIVE_U_CONFIGS
+# The path of a dev board: OpenSBI, then U-Boot's distro boot from a disk,
+# with a word in extlinux.conf's `append` that the kernel must receive.
+EXTLINUX_WORD = "extlinux"
+U_BOOT_CONFIGS = tuple(
+    BootConfig(VIRT, smp, "256M", append=f"poweroff {EXTLINUX_WORD}", via_u_boot=True)
+    for smp in (1, 4)
+)
+BOOT_CONFIGS = VIRT_CONFIGS + REPEATED_CONFIGS + SIFIVE_U_CONFIGS + U_BOOT_CONFIGS
 # The kernel's own test cases (`ktest`): on several harts, and on both boards.
 KTEST_CONFIGS = (
     BootConfig(VIRT, 4, "512M", append="ktest"),

@@ -8,6 +8,7 @@ worker, while other workers boot the others.
 
 from __future__ import annotations
 
+import functools
 import subprocess
 import sys
 from pathlib import Path
@@ -19,12 +20,14 @@ from configurations import (
     KTEST_CONFIGS,
     REPO,
     TEST_LOG_DIR,
+    U_BOOT_CONFIGS,
     BootConfig,
     built,
 )
 from harness.boot import KTEST_BOOT, Boot, run_boot
 from harness.qemu_target import QemuTarget
 
+from aubade import sdimage
 from aubade.devicetree import DeviceTree, read_device_tree
 from aubade.elfcheck import CheckedElf, check_kernel_elf, check_user_elf
 from aubade.qemu import dump_device_tree, format_command
@@ -69,7 +72,7 @@ def pytest_report_header() -> list[str]:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         callspec = getattr(item, "callspec", None)
-        for name in ("boot_config", "ktest_config"):
+        for name in ("boot_config", "ktest_config", "u_boot_config"):
             if callspec is not None and name in callspec.params:
                 item.add_marker(pytest.mark.xdist_group(callspec.params[name].id))
 
@@ -84,13 +87,47 @@ def _require_build_output(path: Path) -> None:
         pytest.fail(f"{path} does not exist: build it with `scons`", pytrace=False)
 
 
+@functools.cache
+def _boot_media_written(config: BootConfig) -> BootConfig:
+    """The configuration, once what firmware reads beyond the build is written (once per worker)."""
+    _require_build_output(config.qemu().image)
+    config.write_boot_media()
+    return config
+
+
+@functools.cache
+def _poweroff_boot(config: BootConfig) -> Boot:
+    """The configuration's one boot with `poweroff`, shared by every fixture that asks."""
+    _boot_media_written(config)
+    return run_boot(config.id, QemuTarget(config.qemu()), TEST_LOG_DIR / f"{config.id}.log")
+
+
 @pytest.fixture(scope="session")
 def boot(boot_config: BootConfig) -> Boot:
-    """The configuration's one boot, with `-append poweroff`, run to its end."""
-    _require_build_output(boot_config.qemu().image)
-    return run_boot(
-        boot_config.id, QemuTarget(boot_config.qemu()), TEST_LOG_DIR / f"{boot_config.id}.log"
-    )
+    """The configuration's one boot, with `poweroff` on its command line, run to its end."""
+    return _poweroff_boot(boot_config)
+
+
+@pytest.fixture(scope="session", params=U_BOOT_CONFIGS, ids=lambda config: config.id)
+def u_boot_config(request: pytest.FixtureRequest) -> BootConfig:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def u_boot_boot(u_boot_config: BootConfig) -> Boot:
+    """The boot of a configuration that boots through U-Boot (the same boot as `boot`'s)."""
+    return _poweroff_boot(u_boot_config)
+
+
+@pytest.fixture(scope="session")
+def firmware_bootargs(boot_config: BootConfig, device_tree: DeviceTree) -> str:
+    """The command line the firmware was given for the kernel: QEMU's -append,
+    which it puts in the device tree, or the `append` line of the SD image's
+    extlinux.conf, read back from the image."""
+    if boot_config.sd_image is None:
+        return device_tree.bootargs
+    _boot_media_written(boot_config)
+    return sdimage.extlinux_append(boot_config.sd_image)
 
 
 @pytest.fixture(scope="session", params=KTEST_CONFIGS, ids=lambda config: config.id)
@@ -113,7 +150,7 @@ def ktest_boot(ktest_config: BootConfig) -> Boot:
 @pytest.fixture(scope="session")
 def device_tree(boot_config: BootConfig) -> DeviceTree:
     """The device tree QEMU hands this configuration's guest (kept beside its log)."""
-    _require_build_output(boot_config.qemu().image)
+    _boot_media_written(boot_config)
     dtb = dump_device_tree(boot_config.qemu(), TEST_LOG_DIR / f"{boot_config.id}.dtb")
     return read_device_tree(dtb)
 

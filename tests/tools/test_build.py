@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from elftools.elf.elffile import ELFFile
 
+from aubade import sdimage
 from aubade.image import read_header
 from aubade.payload import unpack
 
@@ -125,6 +126,24 @@ def test_image_header_matches_the_loader(tree: Path) -> None:
     assert header.image_size == symbol(loader, "__loader_end") - symbol(loader, "__loader_start")
     assert header.image_size >= (tree / "build/virt/Image").stat().st_size
     assert symbol(loader, "_start") == 0x80200000
+
+
+def test_sdimage_holds_the_built_image_and_rebuilds_for_another_command_line(
+    tree: Path, tmp_path: Path
+) -> None:
+    result = scons(tree, "sdimage", "append=poweroff extlinux")
+    assert result.returncode == 0, result.stdout + result.stderr
+    card = tree / "build/virt/sdcard.img"
+    assert f"{card}: {card.stat().st_size} bytes" in result.stdout
+    assert sdimage.extlinux_append(card) == "poweroff extlinux"
+    subprocess.run(
+        ["mcopy", "-i", f"{card}@@{sdimage.PARTITION_OFFSET}", "::/Image", str(tmp_path)],
+        check=True,
+        env=dict(os.environ, MTOOLS_SKIP_CHECK="1"),
+    )
+    assert (tmp_path / "Image").read_bytes() == (tree / "build/virt/Image").read_bytes()
+    assert scons(tree, "-q", "sdimage", "append=poweroff extlinux").returncode == 0
+    assert scons(tree, "-q", "sdimage", "append=poweroff").returncode != 0
 
 
 def test_kernel_is_linked_in_the_upper_half_with_separate_segments(tree: Path) -> None:
