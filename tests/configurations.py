@@ -1,13 +1,23 @@
-"""The machines the boot tests run on, and where the build puts what they boot."""
+"""The machines the boot tests run on, and where the build puts what they boot.
+
+A configuration is a QEMU machine (`BootConfig`, the default target) or the
+board at the end of a serial port (`SerialBootConfig`, `--target serial:...`).
+Both give the boot fixtures the same things: an id, the board whose build
+they boot, a harness target, and how the firmware's inputs can be checked.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.qemu_target import QemuTarget
+from harness.serial_target import SerialPort, SerialTarget
+from harness.target import Target
+
 from aubade import inittokens, sdimage
 from aubade.boards import Board, load_board
-from aubade.qemu import QemuConfig
+from aubade.qemu import QemuConfig, dump_device_tree
 
 REPO = Path(__file__).resolve().parents[1]
 TEST_LOG_DIR = REPO / "build" / "test-logs"
@@ -60,6 +70,11 @@ class BootConfig:
                 built(self.board, "Image"), self.sd_image, self.board.name, self.append
             )
 
+    @property
+    def exits_on_poweroff(self) -> bool:
+        """Whether the target ends, with an exit status, when the kernel powers off."""
+        return self.board.qemu.exits_on_poweroff
+
     def qemu(self) -> QemuConfig:
         return QemuConfig(
             self.board,
@@ -69,6 +84,42 @@ class BootConfig:
             append="" if self.via_u_boot else self.append,
             sd_image=self.sd_image,
         )
+
+    def target(self) -> Target:
+        return QemuTarget(self.qemu())
+
+    def device_tree_file(self, path: Path) -> Path | None:
+        """The device tree QEMU hands this machine's firmware, written to `path`."""
+        return dump_device_tree(self.qemu(), path)
+
+
+@dataclass(frozen=True)
+class SerialBootConfig:
+    """The board at the end of a serial port, booting what its SD card holds."""
+
+    board: Board
+    """The board whose build it boots: the tests compare its log with that build."""
+    port: SerialPort
+    dtb: Path | None
+    """The device tree the board's firmware hands over (`--dtb`), if the user has it."""
+    sd_image: Path | None
+    """The SD image the board boots (`--sd-image`), for the command line it gives."""
+    smp = None
+    """The board's harts are its own, not a choice of the tests."""
+    exits_on_poweroff = False
+
+    @property
+    def id(self) -> str:
+        return f"{self.board.name}-serial"
+
+    def write_boot_media(self) -> None:
+        """Nothing: the user has written the SD card and put it in the board."""
+
+    def target(self) -> Target:
+        return SerialTarget(self.port)
+
+    def device_tree_file(self, path: Path) -> Path | None:
+        return self.dtb
 
 
 # virt: every -smp and every memory size at least once, not their product.

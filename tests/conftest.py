@@ -1,9 +1,15 @@
-"""Boot fixtures: each QEMU configuration boots once, and many tests read that boot.
+"""Boot fixtures: each configuration boots once, and many tests read that boot.
 
 The configurations are parameters of session-scoped fixtures, so the tests of
 every module read the same boot. Every test of one configuration is put in
 one xdist group, so `--dist loadgroup` boots each configuration once, on one
 worker, while other workers boot the others.
+
+`--target` chooses where the boots run: QEMU's configurations
+(tests/configurations.py, the default), or `serial:DEVICE,BAUD`, the board at
+the end of that serial port, reset by `--power-hook`. On a board only the
+tests marked `any_target` run (the phase tests: test_boot.py, test_harts.py),
+and they do not know which kind of target they read.
 """
 
 from __future__ import annotations
@@ -22,15 +28,85 @@ from configurations import (
     TEST_LOG_DIR,
     U_BOOT_CONFIGS,
     BootConfig,
+    SerialBootConfig,
     built,
 )
 from harness.boot import KTEST_BOOT, Boot, run_boot
 from harness.qemu_target import QemuTarget
+from harness.serial_target import SerialPort, SerialSpecError
 
 from aubade import sdimage
+from aubade.boards import UnknownBoardError, load_board
 from aubade.devicetree import DeviceTree, read_device_tree
 from aubade.elfcheck import CheckedElf, check_kernel_elf, check_user_elf
-from aubade.qemu import dump_device_tree, format_command
+from aubade.qemu import format_command
+
+ANY_TARGET = "any_target"
+_SERIAL_CONFIG = pytest.StashKey[SerialBootConfig | None]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("aubade", "where the boot tests run")
+    group.addoption(
+        "--target",
+        default="qemu",
+        help="qemu (default): the QEMU machines of tests/configurations.py; "
+        "serial:DEVICE,BAUD: the board at the end of that serial port "
+        "(only the tests marked any_target run)",
+    )
+    group.addoption(
+        "--power-hook",
+        metavar="CMD",
+        help="with a serial target: the command run as `CMD on` to reset the board and "
+        "`CMD off` to switch it off (tools/power_hook_ask asks a person)",
+    )
+    group.addoption(
+        "--board",
+        default="virt",
+        help="with a serial target: the board in boards/ it is, whose build it boots "
+        "(default: %(default)s)",
+    )
+    group.addoption(
+        "--dtb",
+        type=Path,
+        help="with a serial target: the device tree its firmware hands the kernel; "
+        "without it, the tests that compare with it are skipped",
+    )
+    group.addoption(
+        "--sd-image",
+        type=Path,
+        help="with a serial target: the SD image it boots (default: build/BOARD/sdcard.img); "
+        "without one, the test of the command line it gives is skipped",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", f"{ANY_TARGET}: runs on every target, a board on a serial port too"
+    )
+    config.stash[_SERIAL_CONFIG] = _serial_config(config)
+
+
+def _serial_config(config: pytest.Config) -> SerialBootConfig | None:
+    """The board of `--target serial:...`, or None for QEMU's configurations."""
+    spec = config.getoption("--target")
+    if spec == "qemu":
+        return None
+    try:
+        port = SerialPort.parse(spec, config.getoption("--power-hook"))
+        board = load_board(config.getoption("--board"))
+    except (SerialSpecError, UnknownBoardError) as error:
+        raise pytest.UsageError(str(error)) from error
+    dtb = config.getoption("--dtb")
+    if dtb is not None and not dtb.is_file():
+        raise pytest.UsageError(f"--dtb {dtb}: no such file")
+    sd_image = config.getoption("--sd-image") or built(board, "sdcard.img")
+    return SerialBootConfig(board, port, dtb, sd_image if sd_image.is_file() else None)
+
+
+def _boot_configs(config: pytest.Config) -> tuple[BootConfig | SerialBootConfig, ...]:
+    serial = config.stash[_SERIAL_CONFIG]
+    return BOOT_CONFIGS if serial is None else (serial,)
 
 
 # Before xdist starts its workers: they all test this one build.
@@ -39,8 +115,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     """Build every board first, so that the tests always check what the sources build to now."""
     if hasattr(session.config, "workerinput"):
         return
+    serial = session.config.stash[_SERIAL_CONFIG]
     scons = Path(sys.executable).with_name("scons")
-    for board in BOARDS:
+    for board in BOARDS if serial is None else (serial.board,):
         command = [str(scons), "-Q", f"board={board.name}"]
         result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
         if result.returncode != 0:
@@ -51,7 +128,14 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             )
 
 
-def pytest_report_header() -> list[str]:
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    serial = config.stash[_SERIAL_CONFIG]
+    if serial is not None:
+        return [
+            f"target: {serial.id} (console log in build/test-logs/{serial.id}.log): "
+            f"{serial.target().describe()}",
+            f"only the tests marked {ANY_TARGET} run",
+        ]
     silent_boards = [board.name for board in BOARDS if not board.qemu.exits_on_poweroff]
     return [
         "boot configurations (console logs in build/test-logs/<id>.log):",
@@ -69,7 +153,11 @@ def pytest_report_header() -> list[str]:
 
 # Before xdist's own hook, which reads the groups to schedule the tests.
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.stash[_SERIAL_CONFIG] is not None:
+        kept = [item for item in items if item.get_closest_marker(ANY_TARGET)]
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept
     for item in items:
         callspec = getattr(item, "callspec", None)
         for name in ("boot_config", "ktest_config", "u_boot_config"):
@@ -77,8 +165,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(pytest.mark.xdist_group(callspec.params[name].id))
 
 
-@pytest.fixture(scope="session", params=BOOT_CONFIGS, ids=lambda config: config.id)
-def boot_config(request: pytest.FixtureRequest) -> BootConfig:
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # A parameter set here rather than in the fixture, because the target is an option.
+    if "boot_config" in metafunc.fixturenames:
+        configs = _boot_configs(metafunc.config)
+        metafunc.parametrize(
+            "boot_config",
+            configs,
+            ids=[config.id for config in configs],
+            indirect=True,
+            scope="session",
+        )
+
+
+@pytest.fixture(scope="session")
+def boot_config(request: pytest.FixtureRequest) -> BootConfig | SerialBootConfig:
     return request.param
 
 
@@ -88,22 +189,24 @@ def _require_build_output(path: Path) -> None:
 
 
 @functools.cache
-def _boot_media_written(config: BootConfig) -> BootConfig:
+def _boot_media_written(
+    config: BootConfig | SerialBootConfig,
+) -> BootConfig | SerialBootConfig:
     """The configuration, once what firmware reads beyond the build is written (once per worker)."""
-    _require_build_output(config.qemu().image)
+    _require_build_output(built(config.board, "Image"))
     config.write_boot_media()
     return config
 
 
 @functools.cache
-def _poweroff_boot(config: BootConfig) -> Boot:
+def _poweroff_boot(config: BootConfig | SerialBootConfig) -> Boot:
     """The configuration's one boot with `poweroff`, shared by every fixture that asks."""
     _boot_media_written(config)
-    return run_boot(config.id, QemuTarget(config.qemu()), TEST_LOG_DIR / f"{config.id}.log")
+    return run_boot(config.id, config.target(), TEST_LOG_DIR / f"{config.id}.log")
 
 
 @pytest.fixture(scope="session")
-def boot(boot_config: BootConfig) -> Boot:
+def boot(boot_config: BootConfig | SerialBootConfig) -> Boot:
     """The configuration's one boot, with `poweroff` on its command line, run to its end."""
     return _poweroff_boot(boot_config)
 
@@ -120,12 +223,14 @@ def u_boot_boot(u_boot_config: BootConfig) -> Boot:
 
 
 @pytest.fixture(scope="session")
-def firmware_bootargs(boot_config: BootConfig, device_tree: DeviceTree) -> str:
+def firmware_bootargs(boot_config: BootConfig | SerialBootConfig, device_tree: DeviceTree) -> str:
     """The command line the firmware was given for the kernel: QEMU's -append,
     which it puts in the device tree, or the `append` line of the SD image's
     extlinux.conf, read back from the image."""
-    if boot_config.sd_image is None:
+    if isinstance(boot_config, BootConfig) and boot_config.sd_image is None:
         return device_tree.bootargs
+    if boot_config.sd_image is None:
+        pytest.skip("needs the SD image the board boots, for its extlinux.conf: --sd-image")
     _boot_media_written(boot_config)
     return sdimage.extlinux_append(boot_config.sd_image)
 
@@ -148,15 +253,17 @@ def ktest_boot(ktest_config: BootConfig) -> Boot:
 
 
 @pytest.fixture(scope="session")
-def device_tree(boot_config: BootConfig) -> DeviceTree:
-    """The device tree QEMU hands this configuration's guest (kept beside its log)."""
+def device_tree(boot_config: BootConfig | SerialBootConfig) -> DeviceTree:
+    """The device tree the configuration's firmware gets (QEMU's, kept beside its log)."""
     _boot_media_written(boot_config)
-    dtb = dump_device_tree(boot_config.qemu(), TEST_LOG_DIR / f"{boot_config.id}.dtb")
+    dtb = boot_config.device_tree_file(TEST_LOG_DIR / f"{boot_config.id}.dtb")
+    if dtb is None:
+        pytest.skip("needs the device tree the board boots with: --dtb FILE")
     return read_device_tree(dtb)
 
 
 @pytest.fixture(scope="session")
-def kernel_elf(boot_config: BootConfig) -> CheckedElf:
+def kernel_elf(boot_config: BootConfig | SerialBootConfig) -> CheckedElf:
     """The board's kernel.elf entry and program headers, read by the build's own validator."""
     path = built(boot_config.board, "kernel.elf")
     _require_build_output(path)
@@ -164,7 +271,7 @@ def kernel_elf(boot_config: BootConfig) -> CheckedElf:
 
 
 @pytest.fixture(scope="session")
-def user_elf(boot_config: BootConfig) -> CheckedElf:
+def user_elf(boot_config: BootConfig | SerialBootConfig) -> CheckedElf:
     """The board's user program (PID 1), as the build's validator reads it."""
     path = built(boot_config.board, "user/init.elf")
     _require_build_output(path)

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from itertools import pairwise
 
+import pytest
 from harness.boot import Boot
 
 from aubade.elfcheck import PAGE_SIZE
@@ -19,6 +20,9 @@ from aubade.elfcheck import PAGE_SIZE
 STACK_SIZE = 64 * 1024
 # `reason=WORD`: lowercase words joined by hyphens, like `start-failed`.
 REASON_WORD = re.compile(r"[a-z]+(?:-[a-z]+)*")
+
+# Phase tests too: they run on a board at the end of a serial port.
+pytestmark = pytest.mark.any_target
 
 Span = tuple[int, int]
 

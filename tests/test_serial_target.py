@@ -1,0 +1,199 @@
+"""The serial target, run for real against a pretend board (tools/qemu_board.py):
+a pseudo-terminal for the serial adapter, QEMU started by the power hook.
+
+The phase tests run in a pytest of their own with `--target serial:...`,
+exactly as a person runs them against a board, so the serial code path is
+the one CI checks: opening and setting up the terminal, the hook, reading
+the console, switching off.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ElementTree
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import test_boot
+import test_harts
+from configurations import REPO, TEST_LOG_DIR, VIRT, built
+from harness.machine import BootFailure, Machine
+from harness.serial_target import SerialPort, SerialSpecError, SerialTarget
+
+from aubade import sdimage
+from aubade.qemu import QemuConfig, dump_device_tree
+
+pytestmark = pytest.mark.xdist_group("serial-board")
+
+QEMU_BOARD = [sys.executable, str(REPO / "tools" / "qemu_board.py")]
+# The pretend board: virt with four harts, booting through U-Boot from an SD
+# image with `poweroff`, as a dev board set up for the phase tests would.
+SMP, MEMORY = 4, "256M"
+PHASE_TEST_TIMEOUT_SECONDS = 300
+_SERVE_READY_SECONDS = 10
+
+
+@pytest.fixture(scope="module")
+def board_dir() -> Iterator[Path]:
+    """A directory for the adapter's terminal link and socket; a short path,
+    because a unix socket's path must fit in 108 bytes."""
+    with tempfile.TemporaryDirectory(prefix="aubade-board-") as path:
+        yield Path(path)
+
+
+@pytest.fixture(scope="module")
+def adapter(board_dir: Path) -> Iterator[Path]:
+    """The pretend board's serial adapter (`qemu_board.py serve`); yields its terminal."""
+    serve = subprocess.Popen(
+        [*QEMU_BOARD, "serve", str(board_dir)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert serve.stdout is not None
+        # Its first line says the terminal is linked and the socket listens.
+        ready = serve.stdout.readline()
+        assert ready.startswith("serial port"), f"qemu_board.py serve said {ready!r}"
+        yield board_dir / "tty"
+    finally:
+        subprocess.run([*QEMU_BOARD, "power", str(board_dir), "off"], check=False)
+        serve.terminate()
+        serve.wait(_SERVE_READY_SECONDS)
+
+
+@pytest.fixture(scope="module")
+def card(board_dir: Path) -> Path:
+    return sdimage.write_sd_image(
+        built(VIRT, "Image"), board_dir / "sdcard.img", VIRT.name, "poweroff"
+    ).path
+
+
+def power_hook(board_dir: Path, card: Path) -> str:
+    return shlex.join(
+        [
+            *QEMU_BOARD,
+            *("power", str(board_dir), "--smp", str(SMP), "--memory", MEMORY),
+            *("--sd-image", str(card)),
+        ]
+    )
+
+
+def test_phase_tests_pass_on_a_board_at_the_end_of_a_serial_port(
+    adapter: Path, board_dir: Path, card: Path
+) -> None:
+    dtb = dump_device_tree(
+        QemuConfig(VIRT, built(VIRT, "Image"), smp=SMP, memory=MEMORY, sd_image=card),
+        board_dir / "board.dtb",
+    )
+    report = board_dir / "report.xml"
+    command = [
+        *(sys.executable, "-m", "pytest", "-n", "0", "-p", "no:cacheprovider"),
+        *("tests/test_boot.py", "tests/test_harts.py"),
+        *("--target", f"serial:{adapter},115200", "--power-hook", power_hook(board_dir, card)),
+        *("--dtb", str(dtb), "--sd-image", str(card), "--junitxml", str(report)),
+    ]
+    result = subprocess.run(
+        command,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=PHASE_TEST_TIMEOUT_SECONDS,
+        check=False,
+    )
+    where = (
+        f"{shlex.join(command)}\nexit status {result.returncode}; "
+        f"console log {TEST_LOG_DIR / 'virt-serial.log'}\n{result.stdout[-4000:]}{result.stderr}"
+    )
+    assert result.returncode == 0, where
+    outcomes = {
+        case.get("name"): [child.tag for child in case]
+        for case in ElementTree.parse(report).iter("testcase")
+    }
+    # Every phase test ran on the board, and passed, but the one about
+    # QEMU's -smp, which a board has no answer for.
+    expected = {
+        f"{name}[virt-serial]"
+        for module in (test_boot, test_harts)
+        for name in dir(module)
+        if name.startswith("test_")
+    }
+    assert set(outcomes) == expected, where
+    skipped = {name for name, children in outcomes.items() if children}
+    assert skipped == {"test_device_tree_has_a_cpu_per_qemu_hart[virt-serial]"}, where
+
+
+def test_console_is_read_while_the_power_hook_runs(adapter: Path, board_dir: Path) -> None:
+    """A hook that waits (for a person, say) while the board prints more than
+    a terminal's buffer holds loses none of it."""
+    lines = [f"line {n:05} of the boot" for n in range(1000)]
+    # Switched on, it prints 35 KB at once through the adapter, then keeps
+    # the harness waiting for a second.
+    board = (
+        "import socket, sys, time\n"
+        "if sys.argv[-1] == 'on':\n"
+        "    board = socket.socket(socket.AF_UNIX)\n"
+        f"    board.connect({str(board_dir / 'console.sock')!r})\n"
+        "    board.sendall(b''.join(b'line %05d of the boot\\r\\n' % n for n in range(1000)))\n"
+        "    time.sleep(1)\n"
+    )
+    hook = shlex.join([sys.executable, "-c", board])
+    machine = Machine(
+        "serial-hook",
+        SerialTarget(SerialPort(str(adapter), 115200, hook)),
+        TEST_LOG_DIR / "serial-hook.log",
+    )
+    try:
+        machine.power_on()
+        machine.wait_for_text("line 00999 of the boot", 10)
+    finally:
+        machine.close()
+    assert machine.lines == lines
+
+
+def test_a_failing_power_hook_fails_the_boot_with_its_output(adapter: Path) -> None:
+    hook = "sh -c 'echo the relay is not plugged in >&2; exit 3' hook"
+    machine = Machine(
+        "serial-bad-hook",
+        SerialTarget(SerialPort(str(adapter), 115200, hook)),
+        TEST_LOG_DIR / "serial-bad-hook.log",
+    )
+    with pytest.raises(
+        BootFailure, match=r"(?s)exited with status 3:\nthe relay is not plugged in"
+    ):
+        machine.power_on()
+    machine.close()
+
+
+def test_a_missing_serial_port_is_named(tmp_path: Path) -> None:
+    machine = Machine(
+        "serial-no-port",
+        SerialTarget(SerialPort(str(tmp_path / "ttyUSB9"), 115200, "true")),
+        TEST_LOG_DIR / "serial-no-port.log",
+    )
+    with pytest.raises(BootFailure, match=r"cannot open the serial port .*ttyUSB9"):
+        machine.power_on()
+    machine.close()
+
+
+@pytest.mark.parametrize(
+    ("spec", "hook", "message"),
+    [
+        ("serial:/dev/ttyUSB0", "true", "expected serial:DEVICE,BAUD"),
+        ("usb:/dev/ttyUSB0,115200", "true", "expected serial:DEVICE,BAUD"),
+        ("serial:/dev/ttyUSB0,fast", "true", "expected serial:DEVICE,BAUD"),
+        ("serial:/dev/ttyUSB0,115201", "true", "115201 is not a speed"),
+        ("serial:/dev/ttyUSB0,115200", None, "needs --power-hook CMD"),
+    ],
+)
+def test_a_bad_serial_target_says_what_is_expected(
+    spec: str, hook: str | None, message: str
+) -> None:
+    with pytest.raises(SerialSpecError, match=message):
+        SerialPort.parse(spec, hook)
+
+
+def test_a_serial_target_spec_gives_its_port() -> None:
+    port = SerialPort.parse("serial:/dev/serial/by-id/usb-FTDI,x,115200", "hook --x")
+    assert port == SerialPort("/dev/serial/by-id/usb-FTDI,x", 115200, "hook --x")
