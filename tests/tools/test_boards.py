@@ -6,6 +6,7 @@ import pytest
 
 from aubade.boards import BOARDS_DIR, NotEmulatedError, known_boards, load_board
 
+DOCS = BOARDS_DIR.parent / "docs"
 # Dev boards on the desk: built and written to an SD card, never run in QEMU.
 REAL_BOARDS = ("unmatched", "visionfive2")
 
@@ -25,6 +26,8 @@ def test_a_board_qemu_does_not_model_says_where_to_read_instead(name: str) -> No
     with pytest.raises(NotEmulatedError, match=rf"board '{name}' has no QEMU machine") as raised:
         _ = board.qemu
     assert "docs/boards.md" in str(raised.value)
+    # The message sends the reader to the document: it must be there.
+    assert (DOCS / "boards.md").is_file()
 
 
 @pytest.mark.parametrize(
@@ -35,5 +38,7 @@ def test_real_boards_load_where_their_u_boot_puts_the_image(name: str, load_addr
 
 
 @pytest.mark.parametrize("name", known_boards())
-def test_every_board_has_a_row_in_the_readme(name: str) -> None:
-    assert f"| `{name}` |" in (BOARDS_DIR.parent / "README.md").read_text()
+def test_every_board_has_a_row_in_the_readme_and_in_docs_boards(name: str) -> None:
+    row = f"| `{name}` |"
+    assert row in (BOARDS_DIR.parent / "README.md").read_text()
+    assert row in (DOCS / "boards.md").read_text()
