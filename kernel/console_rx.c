@@ -9,6 +9,7 @@
 #include <aubade/log.h>
 #include <aubade/mmio.h>
 #include <aubade/spinlock.h>
+#include <aubade/uart.h>
 
 #include "console_rx.h"
 #include "driver.h"
@@ -16,9 +17,9 @@
 #include "kernel.h"
 #include "task.h"
 
-/* 16550: receive buffer 0, interrupt enable 1 (bit 0: received data
- * available), line status 5 (bit 0: data ready); registers are
- * 1 << reg-shift bytes apart. */
+/* 16550 (and the DesignWare APB UART, one with 32-bit registers): receive
+ * buffer 0, interrupt enable 1 (bit 0: received data available), line
+ * status 5 (bit 0: data ready). */
 #define NS16550_RBR 0
 #define NS16550_IER 1
 #define NS16550_IER_RX_AVAILABLE 0x01
@@ -39,8 +40,7 @@
 #define RING_SIZE 1024
 
 struct uart {
-    uintptr_t registers;
-    uint32_t reg_shift;
+    struct uart_registers registers;
     /* The next received byte, or -1 once the FIFO is empty. */
     int (*receive)(const struct uart *uart);
 };
@@ -59,14 +59,14 @@ static struct wait_queue input_arrived;
 
 static int ns16550_receive(const struct uart *uart)
 {
-    if (!(mmio_read8(uart->registers + (NS16550_LSR << uart->reg_shift)) & NS16550_LSR_DATA_READY))
+    if (!(uart_read(&uart->registers, NS16550_LSR) & NS16550_LSR_DATA_READY))
         return -1;
-    return mmio_read8(uart->registers + (NS16550_RBR << uart->reg_shift));
+    return uart_read(&uart->registers, NS16550_RBR);
 }
 
 static int sifive_uart_receive(const struct uart *uart)
 {
-    uint32_t data = mmio_read32(uart->registers + SIFIVE_UART_RXDATA);
+    uint32_t data = mmio_read32(uart->registers.base + SIFIVE_UART_RXDATA);
     return data & SIFIVE_UART_RXDATA_EMPTY ? -1 : (int)(data & 0xff);
 }
 
@@ -137,13 +137,17 @@ static enum probe_result console_probe(const struct fdt *dt, int node)
         return PROBE_IGNORED;
     int controller;
     uint32_t source = interrupt_source(dt, node, &controller);
-    uint64_t base, size, reg_shift = 0;
-    if (fdt_reg(dt, node, 0, &base, &size))
-        console_uart.registers = device_map(base, size);
-    if (console_uart.registers == 0)
+    switch (uart_registers_init(&console_uart.registers, dt, node, device_map)) {
+    case UART_READY:
+        break;
+    case UART_NO_REGISTERS:
         kernel_panic("dtb-console", "%s: reg is missing or cannot be mapped", fdt_name(dt, node));
-    fdt_prop_u64(dt, node, "reg-shift", &reg_shift);
-    console_uart.reg_shift = (uint32_t)reg_shift;
+    case UART_UNKNOWN_WIDTH:
+        /* As for a UART without a driver: output went to SBI's console
+         * (lib/console.c refused it too), and nothing typed arrives. */
+        log_warn("console", "rx-unsupported", "node=%s reason=reg-io-width", fdt_name(dt, node));
+        return PROBE_IGNORED;
+    }
     bool sifive = fdt_is_compatible(dt, node, "sifive,uart0");
     console_uart.receive = sifive ? sifive_uart_receive : ns16550_receive;
 
@@ -151,13 +155,12 @@ static enum probe_result console_probe(const struct fdt *dt, int node)
         IRQ_NO_CONTROLLER)
         return PROBE_DEFER;
     if (sifive) {
-        mmio_write32(console_uart.registers + SIFIVE_UART_RXCTRL, SIFIVE_UART_RXCTRL_ENABLE);
-        mmio_write32(console_uart.registers + SIFIVE_UART_IE, SIFIVE_UART_IE_RXWM);
+        mmio_write32(console_uart.registers.base + SIFIVE_UART_RXCTRL, SIFIVE_UART_RXCTRL_ENABLE);
+        mmio_write32(console_uart.registers.base + SIFIVE_UART_IE, SIFIVE_UART_IE_RXWM);
     } else {
-        mmio_write8(console_uart.registers + (NS16550_IER << console_uart.reg_shift),
-                    NS16550_IER_RX_AVAILABLE);
+        uart_write(&console_uart.registers, NS16550_IER, NS16550_IER_RX_AVAILABLE);
     }
     return PROBE_BOUND;
 }
 
-DRIVER(console, console_probe, "ns16550a", "ns16550", "sifive,uart0");
+DRIVER(console, console_probe, "ns16550a", "ns16550", "snps,dw-apb-uart", "sifive,uart0");

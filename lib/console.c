@@ -8,17 +8,17 @@ struct console_driver {
 };
 
 /* 16550: transmit holding register 0, line status register 5, whose bit 5
- * says the transmitter can take a byte. Firmware already set the baud rate. */
+ * says the transmitter can take a byte. Firmware already set the baud rate.
+ * The DesignWare APB UART is one, with 32-bit registers (reg-io-width 4). */
 #define NS16550_THR 0
 #define NS16550_LSR 5
 #define NS16550_LSR_THR_EMPTY 0x20
 
 static void ns16550_put(const struct console *console, char c)
 {
-    uintptr_t lsr = console->registers + (NS16550_LSR << console->reg_shift);
-    while (!(mmio_read8(lsr) & NS16550_LSR_THR_EMPTY))
+    while (!(uart_read(&console->uart, NS16550_LSR) & NS16550_LSR_THR_EMPTY))
         ;
-    mmio_write8(console->registers + (NS16550_THR << console->reg_shift), (uint8_t)c);
+    uart_write(&console->uart, NS16550_THR, (uint8_t)c);
 }
 
 /* SiFive UART: txdata at 0; reading bit 31 set means the FIFO is full. */
@@ -27,7 +27,7 @@ static void ns16550_put(const struct console *console, char c)
 
 static void sifive_uart_put(const struct console *console, char c)
 {
-    uintptr_t txdata = console->registers + SIFIVE_UART_TXDATA;
+    uintptr_t txdata = console->uart.base + SIFIVE_UART_TXDATA;
     while (mmio_read32(txdata) & SIFIVE_UART_TXDATA_FULL)
         ;
     mmio_write32(txdata, (uint8_t)c);
@@ -42,6 +42,7 @@ static void sbi_put(const struct console *console, char c)
 static const struct console_driver drivers[] = {
     {"ns16550a", ns16550_put},
     {"ns16550", ns16550_put},
+    {"snps,dw-apb-uart", ns16550_put},
     {"sifive,uart0", sifive_uart_put},
 };
 
@@ -58,22 +59,16 @@ bool console_init(struct console *console, const struct fdt *dt, mmio_mapper map
 
     const char *path = fdt_prop_string(dt, fdt_find(dt, "/chosen"), "stdout-path");
     int node = path ? fdt_find(dt, path) : FDT_ERR_NOT_FOUND;
-    uint64_t base, size, reg_shift = 0;
-    if (node < 0 || !fdt_reg(dt, node, 0, &base, &size))
+    if (node < 0)
         return false;
-    fdt_prop_u64(dt, node, "reg-shift", &reg_shift);
 
     for (size_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++) {
         if (!fdt_is_compatible(dt, node, drivers[i].compatible))
             continue;
-        uintptr_t registers = map(base, size);
-        if (registers == 0)
+        struct uart_registers uart;
+        if (uart_registers_init(&uart, dt, node, map) != UART_READY)
             return false;
-        *console = (struct console){
-            .driver = &drivers[i],
-            .registers = registers,
-            .reg_shift = (uint32_t)reg_shift,
-        };
+        *console = (struct console){.driver = &drivers[i], .uart = uart};
         return true;
     }
     return false;

@@ -65,7 +65,8 @@ def is_up_to_date(tree: Path) -> bool:
 def test_unknown_board_is_an_error_listing_the_known_ones() -> None:
     result = scons(REPO, "board=no-such-board", "-n")
     assert result.returncode != 0
-    assert "unknown board 'no-such-board'; known boards: sifive_u, virt" in result.stdout
+    expected = "unknown board 'no-such-board'; known boards: sifive_u, unmatched, virt, visionfive2"
+    assert expected in result.stdout
 
 
 def test_missing_cross_compiler_names_the_setup_command(tmp_path: Path) -> None:
@@ -144,6 +145,14 @@ def test_sdimage_holds_the_built_image_and_rebuilds_for_another_command_line(
     assert (tmp_path / "Image").read_bytes() == (tree / "build/virt/Image").read_bytes()
     assert scons(tree, "-q", "sdimage", "append=poweroff extlinux").returncode == 0
     assert scons(tree, "-q", "sdimage", "append=poweroff").returncode != 0
+
+
+def test_a_board_without_qemu_builds_its_loader_at_its_own_dram_base(tree: Path) -> None:
+    # The VisionFive 2's DRAM starts at 0x40000000, not at QEMU's 0x80000000.
+    result = scons(tree, "board=visionfive2")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert symbol(tree / "build/visionfive2/loader.elf", "_start") == 0x40200000
+    assert read_header(tree / "build/visionfive2/Image").text_offset == 0x200000
 
 
 def test_kernel_is_linked_in_the_upper_half_with_separate_segments(tree: Path) -> None:
