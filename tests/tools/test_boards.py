@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from aubade.boards import BOARDS_DIR, NotEmulatedError, known_boards, load_board
@@ -42,3 +44,17 @@ def test_every_board_has_a_row_in_the_readme_and_in_docs_boards(name: str) -> No
     row = f"| `{name}` |"
     assert row in (BOARDS_DIR.parent / "README.md").read_text()
     assert row in (DOCS / "boards.md").read_text()
+
+
+def test_a_board_names_the_u_boot_qemu_boots_and_says_what_to_do_if_it_is_missing(
+    tmp_path: Path,
+) -> None:
+    description = (BOARDS_DIR / "virt.toml").read_text()
+    assert load_board("virt").u_boot.is_file()
+    missing = description.replace(str(load_board("virt").qemu.u_boot), str(tmp_path / "u-boot.bin"))
+    (tmp_path / "virt.toml").write_text(missing)
+    with pytest.raises(NotEmulatedError, match=r"no U-Boot at .*u-boot.bin: run tools/setup"):
+        _ = load_board("virt", tmp_path).u_boot
+    (tmp_path / "sifive_u.toml").write_text((BOARDS_DIR / "sifive_u.toml").read_text())
+    with pytest.raises(NotEmulatedError, match=r"names no U-Boot for QEMU"):
+        _ = load_board("sifive_u", tmp_path).u_boot

@@ -69,12 +69,18 @@ class Board:
     @property
     def u_boot(self) -> Path:
         """The U-Boot QEMU boots before the kernel on this board; NotEmulatedError if none."""
-        if self.qemu.u_boot is None:
+        u_boot = self.qemu.u_boot
+        if u_boot is None:
             raise NotEmulatedError(
                 f"board '{self.name}' names no U-Boot for QEMU ([qemu] u_boot in "
                 f"boards/{self.name}.toml): boot its Image directly"
             )
-        return self.qemu.u_boot
+        if not u_boot.is_file():
+            raise NotEmulatedError(
+                f"board '{self.name}': no U-Boot at {u_boot}: run tools/setup "
+                "(it installs Debian's u-boot-qemu)"
+            )
+        return u_boot
 
 
 def known_boards(boards_dir: Path = BOARDS_DIR) -> list[str]:
