@@ -24,6 +24,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from aubade.benchconsole import BenchError, failure_report
 from aubade.benchtable import format_table
 from aubade.boards import load_board
 from aubade.bootlog import Event, parse_events, select
@@ -32,11 +33,6 @@ from aubade.qemu import QemuConfig, format_command
 REPO = Path(__file__).resolve().parents[1]
 FROM_EVENT = ("loader", "start")
 BOOT_TIMEOUT_SECONDS = 120
-_TAIL_LINES = 20
-
-
-class BenchError(Exception):
-    """A boot did not run to an orderly power-off with both events."""
 
 
 def boot_events(config: QemuConfig) -> tuple[list[Event], str]:
@@ -73,12 +69,6 @@ def matching(events: list[Event], component: str, name: str, console: str) -> li
     if not matching:
         raise BenchError(failure_report(f"no `{component}: {name}` line", console))
     return matching
-
-
-def failure_report(headline: str, console: str) -> str:
-    """The failure and the console's last lines (main printed the command before the boot)."""
-    tail = "\n".join(f"  | {line}" for line in console.splitlines()[-_TAIL_LINES:])
-    return f"{headline}; last console lines:\n{tail}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,8 +21,9 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from bench_boot import BenchError, boot_events
+from bench_boot import boot_events
 
+from aubade.benchconsole import BenchError
 from aubade.boards import load_board
 from aubade.bootlog import Event, select
 from aubade.qemu import QemuConfig, format_command

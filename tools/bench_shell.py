@@ -20,17 +20,14 @@ the host's, and boots run at once slow each other down.
 from __future__ import annotations
 
 import argparse
-import os
 import re
-import select
-import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench_boot import BOOT_TIMEOUT_SECONDS, FROM_EVENT, REPO, BenchError, failure_report, matching
+from bench_boot import BOOT_TIMEOUT_SECONDS, FROM_EVENT, REPO, matching
 
+from aubade.benchconsole import BenchError, started_console
 from aubade.benchtable import format_table
 from aubade.boards import load_board
 from aubade.bootlog import parse_events
@@ -39,7 +36,6 @@ from aubade.qemu import QemuConfig, format_command
 PROMPT = re.compile(re.escape("aubade> "))
 UPTIME = re.compile(r"uptime (\d+\.\d{6}) s\r?\n")
 ANSWER_TIMEOUT_SECONDS = 10
-_READ_SIZE = 65536
 
 
 @dataclass(frozen=True)
@@ -54,71 +50,17 @@ class ShellBoot:
     """Host clock: `uptime` typed to its answer read."""
 
 
-class _Console:
-    """QEMU's console on pipes, read up to a text awaited."""
-
-    def __init__(self, process: subprocess.Popen[bytes]) -> None:
-        assert process.stdout is not None and process.stdin is not None
-        self._process = process
-        self._out = process.stdout.fileno()
-        self._in = process.stdin
-        self.text = ""
-        self._searched_to = 0
-
-    def wait_for(self, pattern: re.Pattern[str], timeout: float, what: str) -> re.Match[str]:
-        deadline = time.monotonic() + timeout
-        while (match := pattern.search(self.text, self._searched_to)) is None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise BenchError(failure_report(f"no {what} within {timeout:g} s", self.text))
-            ready, _, _ = select.select([self._out], [], [], remaining)
-            if not ready:
-                continue
-            data = os.read(self._out, _READ_SIZE)
-            if not data:
-                status = self._process.wait()
-                headline = f"QEMU exited with status {status} before {what}"
-                raise BenchError(failure_report(headline, self.text))
-            self.text += data.decode(errors="replace")
-        self._searched_to = match.end()
-        return match
-
-    def type(self, data: bytes) -> None:
-        self._in.write(data)
-        self._in.flush()
-
-    def rest(self, timeout: float) -> int:
-        """Read the console to its end; QEMU's exit status."""
-        try:
-            out, _ = self._process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise BenchError(failure_report("no power-off after `poweroff`", self.text)) from None
-        self.text += out.decode(errors="replace")
-        return self._process.returncode
-
-
 def measure_shell_boot(config: QemuConfig) -> ShellBoot:
-    started = time.monotonic()
-    process = subprocess.Popen(
-        config.command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    try:
-        console = _Console(process)
+    with started_console(config) as console:
         console.wait_for(PROMPT, BOOT_TIMEOUT_SECONDS, "prompt")
-        prompt_seen = time.monotonic()
+        prompt_seen = console.elapsed()
         console.type(b"uptime\r")
         uptime = float(console.wait_for(UPTIME, ANSWER_TIMEOUT_SECONDS, "`uptime` answer")[1])
-        answered = time.monotonic()
+        answered = console.elapsed()
         console.type(b"poweroff\r")
-        status = console.rest(ANSWER_TIMEOUT_SECONDS)
-        if status != 0:
-            raise BenchError(failure_report(f"QEMU exited with status {status}", console.text))
-        start = matching(parse_events(console.text), *FROM_EVENT, console.text)[0]
-        return ShellBoot(uptime - start.time, prompt_seen - started, answered - prompt_seen)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        console.power_off(ANSWER_TIMEOUT_SECONDS)
+    start = matching(parse_events(console.text), *FROM_EVENT, console.text)[0]
+    return ShellBoot(uptime - start.time, prompt_seen, answered - prompt_seen)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,8 +1,10 @@
-"""The boot benchmark's table: harts by row, memory sizes by column.
+"""The benchmarks' table: harts by row, and a column per configuration the
+boots compare at each hart count (memory sizes, the ways to boot).
 
 Each cell is the median of its boots with their spread, in milliseconds; the
-last column compares the largest memory size with the smallest at the same
-hart count, the scaling the boot is meant to keep flat.
+last column is the ratio of the last column's median to the first's: the
+largest memory size to the smallest, the scaling the boot is meant to keep
+flat, or one way to boot to another.
 """
 
 from __future__ import annotations
@@ -20,20 +22,20 @@ def cell(milliseconds: Sequence[float]) -> str:
 def format_table(
     milliseconds: Mapping[tuple[int, str], Sequence[float]],
     smps: Sequence[int],
-    memories: Sequence[str],
+    columns: Sequence[str],
 ) -> str:
-    """The table of the boots of every (smp, memory) pair, one row per smp."""
-    ratio = f"{memories[-1]}/{memories[0]}" if len(memories) > 1 else None
-    header = ["smp", *memories, *([ratio] if ratio else [])]
+    """The table of the boots of every (smp, column) pair, one row per smp."""
+    ratio = f"{columns[-1]}/{columns[0]}" if len(columns) > 1 else None
+    header = ["smp", *columns, *([ratio] if ratio else [])]
     rows = []
     for smp in smps:
-        cells = [cell(milliseconds[smp, memory]) for memory in memories]
+        cells = [cell(milliseconds[smp, column]) for column in columns]
         if ratio:
-            largest = statistics.median(milliseconds[smp, memories[-1]])
-            smallest = statistics.median(milliseconds[smp, memories[0]])
-            cells.append(f"{largest / smallest:.2f}x")
+            last = statistics.median(milliseconds[smp, columns[-1]])
+            first = statistics.median(milliseconds[smp, columns[0]])
+            cells.append(f"{last / first:.2f}x")
         rows.append([str(smp), *cells])
-    widths = [max(len(row[column]) for row in [header, *rows]) for column in range(len(header))]
+    widths = [max(len(row[index]) for row in [header, *rows]) for index in range(len(header))]
     return "\n".join(
         "  ".join(text.rjust(width) for text, width in zip(row, widths, strict=True))
         for row in [header, *rows]

@@ -1,0 +1,107 @@
+"""QEMU for the benchmarks: a boot's failure as the benchmarks report it, and
+a machine's console read as it arrives, for the benchmarks that time a text's
+appearance on the host's clock from QEMU's start (tools/bench_shell.py,
+tools/bench_u_boot.py).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import select
+import subprocess
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from aubade.qemu import QemuConfig, format_command
+
+_TAIL_LINES = 20
+_READ_SIZE = 65536
+
+
+class BenchError(Exception):
+    """A boot did not run as the benchmark needs it to; the message says how."""
+
+
+def failure_report(headline: str, console: str) -> str:
+    """The failure and the console's last lines."""
+    tail = "\n".join(f"  | {line}" for line in console.splitlines()[-_TAIL_LINES:])
+    return f"{headline}; last console lines:\n{tail}"
+
+
+class Console:
+    """QEMU's console on pipes, read up to a text awaited."""
+
+    def __init__(
+        self, process: subprocess.Popen[bytes], command: Sequence[str], started: float
+    ) -> None:
+        assert process.stdout is not None and process.stdin is not None
+        self._process = process
+        self._command = command
+        self._started = started
+        self._out = process.stdout.fileno()
+        self._in = process.stdin
+        self.text = ""
+        self._searched_to = 0
+
+    def elapsed(self) -> float:
+        """Seconds on the host's clock since QEMU was started (just before it
+        was spawned, so they include its own start-up)."""
+        return time.monotonic() - self._started
+
+    def failure(self, headline: str) -> BenchError:
+        # The command too, as the console may not show which of a benchmark's
+        # machines this was.
+        report = failure_report(headline, self.text)
+        return BenchError(f"{report}\nQEMU command:\n  {format_command(self._command)}")
+
+    def wait_for(self, pattern: re.Pattern[str], timeout: float, what: str) -> re.Match[str]:
+        """The first match of `pattern` after the previous wait's, read as it
+        arrives: a pattern that could match a prefix of the text it is meant
+        to find must end with what ends that text (a line end, a prompt)."""
+        deadline = time.monotonic() + timeout
+        while (match := pattern.search(self.text, self._searched_to)) is None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise self.failure(f"no {what} within {timeout:g} s")
+            ready, _, _ = select.select([self._out], [], [], remaining)
+            if not ready:
+                continue
+            data = os.read(self._out, _READ_SIZE)
+            if not data:
+                raise self.failure(f"QEMU exited with status {self._process.wait()} before {what}")
+            self.text += data.decode(errors="replace")
+        self._searched_to = match.end()
+        return match
+
+    def type(self, data: bytes) -> None:
+        self._in.write(data)
+        self._in.flush()
+
+    def power_off(self, timeout: float) -> None:
+        """Read the console to its end, which must be QEMU exiting with status 0
+        as the guest powers off."""
+        try:
+            out, _ = self._process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise self.failure(f"no power-off within {timeout:g} s") from None
+        self.text += out.decode(errors="replace")
+        if self._process.returncode != 0:
+            raise self.failure(f"QEMU exited with status {self._process.returncode}")
+
+
+@contextmanager
+def started_console(config: QemuConfig) -> Iterator[Console]:
+    """Start QEMU with its console on pipes; leaving the block kills QEMU,
+    whether the boot ended or failed."""
+    command = config.command()
+    started = time.monotonic()
+    with subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    ) as process:
+        try:
+            yield Console(process, command, started)
+        finally:
+            # A no-op once QEMU has exited and been waited for.
+            process.kill()
