@@ -24,7 +24,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from aubade.benchconsole import BenchError, failure_report
+from aubade.benchconsole import BenchError, add_boot_options, failure_report
 from aubade.benchtable import format_table
 from aubade.boards import load_board
 from aubade.bootlog import Event, parse_events, select
@@ -75,11 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--board", default="virt", help="board description (default: %(default)s)")
-    parser.add_argument("--image", type=Path, help="image to boot (default: build/<board>/Image)")
-    parser.add_argument(
-        "--runs", type=int, default=5, help="boots per configuration (default: %(default)s)"
-    )
+    add_boot_options(parser, "configuration")
     parser.add_argument(
         "--memory",
         nargs="+",

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from bench_boot import boot_events
 
-from aubade.benchconsole import BenchError
+from aubade.benchconsole import BenchError, add_boot_options
 from aubade.boards import load_board
 from aubade.bootlog import Event, select
 from aubade.qemu import QemuConfig, format_command
@@ -54,10 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--board", default="virt", help="board description (default: %(default)s)")
+    add_boot_options(parser, None, image=False)
     parser.add_argument("--smp", type=int, default=4, help="QEMU -smp (default: %(default)s)")
     parser.add_argument("--memory", default="256M", help="QEMU -m (default: %(default)s)")
-    parser.add_argument("--runs", type=int, default=5, help="boots (default: %(default)s)")
     parser.add_argument("--top", type=int, default=5, help="calls listed (default: %(default)s)")
     args = parser.parse_args(argv)
     if args.runs < 1 or args.top < 1:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bench_boot import boot_events
 
-from aubade.benchconsole import BenchError
+from aubade.benchconsole import BenchError, add_boot_options
 from aubade.boards import load_board
 from aubade.qemu import QemuConfig, format_command
 
@@ -59,8 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--board", default="virt", help="board description (default: %(default)s)")
-    parser.add_argument("--runs", type=int, default=5, help="boots per -smp (default: %(default)s)")
+    add_boot_options(parser, "-smp", image=False)
     parser.add_argument(
         "--smp", nargs="+", type=int, default=[1, 4], help="QEMU -smp counts (default: %(default)s)"
     )

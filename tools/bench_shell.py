@@ -23,11 +23,10 @@ import argparse
 import re
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 from bench_boot import BOOT_TIMEOUT_SECONDS, FROM_EVENT, REPO, matching
 
-from aubade.benchconsole import BenchError, started_console
+from aubade.benchconsole import BenchError, add_boot_options, started_console
 from aubade.benchtable import format_table
 from aubade.boards import load_board
 from aubade.bootlog import parse_events
@@ -67,9 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--board", default="virt", help="board description (default: %(default)s)")
-    parser.add_argument("--image", type=Path, help="image to boot (default: build/<board>/Image)")
-    parser.add_argument("--runs", type=int, default=5, help="boots per -smp (default: %(default)s)")
+    add_boot_options(parser, "-smp")
     parser.add_argument("--memory", default="256M", help="QEMU -m (default: %(default)s)")
     parser.add_argument(
         "--smp", nargs="+", type=int, default=[1, 8], help="QEMU -smp counts (default: %(default)s)"

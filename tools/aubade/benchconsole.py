@@ -1,11 +1,12 @@
-"""QEMU for the benchmarks: a boot's failure as the benchmarks report it, and
-a machine's console read as it arrives, for the benchmarks that time a text's
-appearance on the host's clock from QEMU's start (tools/bench_shell.py,
-tools/bench_u_boot.py).
+"""QEMU for the benchmarks: the options every benchmark takes to say what it
+boots, a boot's failure as the benchmarks report it, and a machine's console
+read as it arrives, for the benchmarks that time a text's appearance on the
+host's clock from QEMU's start (tools/bench_shell.py, tools/bench_u_boot.py).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import select
@@ -13,11 +14,30 @@ import subprocess
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
 from aubade.qemu import QemuConfig, format_command
 
 _TAIL_LINES = 20
 _READ_SIZE = 65536
+
+
+def add_boot_options(
+    parser: argparse.ArgumentParser, runs_per: str | None, image: bool = True
+) -> None:
+    """`--board`, `--image` (unless the benchmark boots only the build's) and
+    `--runs`, the boots per `runs_per` (in all, if None)."""
+    parser.add_argument("--board", default="virt", help="board description (default: %(default)s)")
+    if image:
+        parser.add_argument(
+            "--image", type=Path, help="image to boot (default: build/<board>/Image)"
+        )
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=5,
+        help=f"boots{'' if runs_per is None else ' per ' + runs_per} (default: %(default)s)",
+    )
 
 
 class BenchError(Exception):
