@@ -189,13 +189,10 @@ def _require_build_output(path: Path) -> None:
 
 
 @functools.cache
-def _boot_media_written(
-    config: BootConfig | SerialBootConfig,
-) -> BootConfig | SerialBootConfig:
-    """The configuration, once what firmware reads beyond the build is written (once per worker)."""
+def _boot_media_written(config: BootConfig | SerialBootConfig) -> None:
+    """Write what the configuration's firmware reads beyond the build, once per worker."""
     _require_build_output(built(config.board, "Image"))
     config.write_boot_media()
-    return config
 
 
 @functools.cache
