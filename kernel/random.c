@@ -5,6 +5,7 @@
  * clock; each hart runs its own xoshiro256** generator, seeded from the boot
  * seed and its hart id, so no hart waits for another to draw a number.
  */
+#include <aubade/csr.h>
 #include <aubade/log.h>
 
 #include "kernel.h"
@@ -50,6 +51,9 @@ void random_init_hart(void)
 
 uint64_t random_u64(void)
 {
+    /* The state is this hart's: a task moved between two of these steps
+     * would finish on another hart's (thread_pointer.h). */
+    uint64_t were_enabled = interrupts_disable();
     uint64_t result = rotate_left(state[1] * 5, 7) * 9;
     uint64_t t = state[1] << 17;
     state[2] ^= state[0];
@@ -58,5 +62,6 @@ uint64_t random_u64(void)
     state[0] ^= state[3];
     state[2] ^= t;
     state[3] = rotate_left(state[3], 45);
+    interrupts_restore(were_enabled);
     return result;
 }

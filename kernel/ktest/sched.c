@@ -180,7 +180,69 @@ KTEST(sched, ended_tasks_are_reaped)
     KTEST_EXPECT(t, frames_free_bytes() + 16 * SV39_PAGE_SIZE >= free_before);
 }
 
-/* 5. Stress: many tasks on every hart for a bounded time, each counting,
+/* 5. A woken task whose condition does not hold yet blocks again, as
+ * itself, on whichever hart it woke: tasks take turns, and every turn
+ * wakes all of them, so most wake only to block again, often on another
+ * hart than the one they slept on. A hart that mistook which task it runs
+ * (per-hart state read through the tp of the hart the task left) blocks
+ * another hart's task instead and corrupts the queues. */
+
+#define TURN_TASKS 6
+#define TURN_ROUNDS 150
+
+struct turns {
+    struct wait_queue queue;
+    uint64_t turn; /* whose: turn % TURN_TASKS */
+    uint64_t finished;
+    uint64_t mistaken; /* wake-ups after which task_current() was another task */
+};
+
+struct turn_taker {
+    struct turns *turns;
+    uint64_t me;
+    struct task *self;
+};
+
+static bool turn_has_come(void *argument)
+{
+    const struct turn_taker *taker = argument;
+    return __atomic_load_n(&taker->turns->turn, __ATOMIC_ACQUIRE) % TURN_TASKS == taker->me;
+}
+
+static void take_turns(void *argument)
+{
+    struct turn_taker *taker = argument;
+    struct turns *turns = taker->turns;
+    for (unsigned round = 0; round < TURN_ROUNDS; round++) {
+        wait_until(&turns->queue, turn_has_come, taker);
+        if (task_current() != taker->self)
+            __atomic_fetch_add(&turns->mistaken, 1, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&turns->turn, 1, __ATOMIC_ACQ_REL);
+        wait_queue_wake(&turns->queue);
+    }
+    __atomic_fetch_add(&turns->finished, 1, __ATOMIC_ACQ_REL);
+}
+
+KTEST(sched, woken_tasks_block_again_as_themselves)
+{
+    static struct turns turns;
+    static struct turn_taker takers[TURN_TASKS];
+    turns = (struct turns){0};
+    for (unsigned i = 0; i < TURN_TASKS; i++) {
+        takers[i] = (struct turn_taker){.turns = &turns, .me = i};
+        takers[i].self = task_create("turns", take_turns, &takers[i]);
+        KTEST_ASSERT(t, takers[i].self != NULL);
+    }
+    for (unsigned i = 0; i < TURN_TASKS; i++)
+        task_start(takers[i].self);
+    /* Bounded: a lost or misdirected wake-up shows as turns never taken. */
+    bool all_finished = wait_for_count(&turns.finished, TURN_TASKS, 10000);
+    KTEST_EXPECT_EQ(t, turns.mistaken, 0);
+    KTEST_ASSERT(t, all_finished);
+    KTEST_EXPECT_EQ(t, turns.turn, TURN_TASKS * TURN_ROUNDS);
+}
+
+/* 6. Stress: many tasks on every hart for a bounded time, each counting,
  * sleeping, yielding and relaying a token with a partner on a wait queue.
  * The first task of each online hart is pinned there, so that every hart
  * runs tasks however slowly the host runs it; the others go where the
