@@ -31,7 +31,8 @@ struct hart_timer {
 static uint32_t tick_hz;
 static uint64_t tick_period; /* in time-CSR units */
 static struct hart_timer timers[BOOTINFO_MAX_HARTS];
-static _Thread_local uint64_t ticks, deadline;
+/* This hart's: the tick k comes at started + k periods, or later. */
+static _Thread_local uint64_t ticks, started, deadline;
 
 /* The tick is the machine's, not a hart's: set once, from the command line. */
 static void choose_tick(void)
@@ -82,7 +83,8 @@ void timer_start_hart(void)
     if (!this_timer()->found)
         kernel_panic("no-timer", "hart %lu: no cpu node in the device tree gave its timer",
                      current_hart);
-    deadline = read_time() + tick_period;
+    started = read_time();
+    deadline = started + tick_period;
     program(deadline);
     csr_set(sie, SIE_STIE);
     log_debug("timer", "start", "hz=%u period=%lu method=%s", tick_hz, tick_period,
@@ -100,6 +102,11 @@ void timer_interrupt(void)
 uint64_t timer_ticks(void)
 {
     return __atomic_load_n(&ticks, __ATOMIC_RELAXED);
+}
+
+uint64_t timer_started(void)
+{
+    return started;
 }
 
 uint32_t timer_tick_hz(void)

@@ -10,6 +10,9 @@ void timer_start_hart(void);
 
 /* Ticks this hart has taken since its timer started. */
 uint64_t timer_ticks(void);
+/* The time CSR's value when this hart's timer started: its k-th tick comes
+ * at started + k periods, or later (never earlier). */
+uint64_t timer_started(void);
 /* Ticks a second, the same on every hart. */
 uint32_t timer_tick_hz(void);
 /* Whether this hart sets its deadlines in stimecmp (Sstc) rather than by SBI. */
