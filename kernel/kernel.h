@@ -56,14 +56,10 @@ void smp_hart_online(void);
 void smp_barrier(void);
 /* Late: this hart runs what smp_call asks of it. */
 void smp_take_calls(void);
-/* Runs function(argument) on a hart past Late and waits until it returns;
- * false if that hart is not there. */
+/* Runs function(argument) on a hart past Late, in its interrupt handler (or
+ * here, with interrupts off, if it is this hart), and waits until it
+ * returns; false if that hart is not there. */
 bool smp_call(uint64_t hart_id, void (*function)(void *argument), void *argument);
-/* The same in two halves, so that several harts run at once: start it on
- * another hart (false if that hart is not there, or is this one), then wait
- * for it to return. Between the two, that hart takes no other call. */
-bool smp_call_start(uint64_t hart_id, void (*function)(void *argument), void *argument);
-void smp_call_wait(uint64_t hart_id);
 /* Runs function on every hart past Late at once, this one included: the
  * hart at index i of BootInfo's list gets arguments + i * size, and ran[i]
  * says whether it ran. Returns how many harts did. */

@@ -225,13 +225,30 @@ void smp_take_calls(void)
     __atomic_store_n(&taking_calls[hart_index(current_hart)], true, __ATOMIC_RELEASE);
 }
 
-bool smp_call_start(uint64_t hart_id, void (*function)(void *argument), void *argument)
+/* Runs what another hart asked of this one, if anything: from the IPI, and
+ * from this hart's own waits for other harts, which run with interrupts off
+ * (a hart waiting for a hart that waits for it would wait for ever). */
+static void take_call(void)
+{
+    struct mailbox *mailbox = &mailboxes[hart_index(current_hart)];
+    void (*function)(void *) = __atomic_exchange_n(&mailbox->function, NULL, __ATOMIC_ACQUIRE);
+    if (function) {
+        function(mailbox->argument);
+        __atomic_store_n(&mailbox->done, 1, __ATOMIC_RELEASE);
+    }
+}
+
+/* Interrupts off. Starts the call on another hart (false if that hart is
+ * not there, or is this one); between this and call_wait, that hart takes
+ * no other call. */
+static bool call_start(uint64_t hart_id, void (*function)(void *argument), void *argument)
 {
     if (hart_id == current_hart || !smp_is_online(hart_id) ||
         !__atomic_load_n(&taking_calls[hart_index(hart_id)], __ATOMIC_ACQUIRE))
         return false;
     struct mailbox *mailbox = &mailboxes[hart_index(hart_id)];
-    spin_lock(&mailbox->lock); /* until smp_call_wait: one caller at a time */
+    while (!spin_trylock(&mailbox->lock)) /* until call_wait: one caller at a time */
+        take_call();
     mailbox->argument = argument;
     __atomic_store_n(&mailbox->done, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&mailbox->function, function, __ATOMIC_RELEASE);
@@ -239,41 +256,45 @@ bool smp_call_start(uint64_t hart_id, void (*function)(void *argument), void *ar
     return true;
 }
 
-void smp_call_wait(uint64_t hart_id)
+static void call_wait(uint64_t hart_id)
 {
     struct mailbox *mailbox = &mailboxes[hart_index(hart_id)];
     while (!__atomic_load_n(&mailbox->done, __ATOMIC_ACQUIRE))
-        ;
+        take_call();
     spin_unlock(&mailbox->lock);
 }
 
+/* Both with interrupts off from start to end: the caller stays on the hart
+ * it is on, which is the hart the function runs on when it names itself. */
 bool smp_call(uint64_t hart_id, void (*function)(void *argument), void *argument)
 {
-    if (hart_id == current_hart) {
+    uint64_t were_enabled = interrupts_disable();
+    bool ran = true;
+    if (hart_id == current_hart)
         function(argument);
-        return true;
-    }
-    if (!smp_call_start(hart_id, function, argument))
-        return false;
-    smp_call_wait(hart_id);
-    return true;
+    else if ((ran = call_start(hart_id, function, argument)))
+        call_wait(hart_id);
+    interrupts_restore(were_enabled);
+    return ran;
 }
 
 unsigned smp_call_everywhere(void (*function)(void *argument), void *arguments, size_t size,
                              bool ran[BOOTINFO_MAX_HARTS])
 {
+    uint64_t were_enabled = interrupts_disable();
     uint32_t mine = hart_index(current_hart);
     unsigned count = 1;
     for (uint32_t i = 0; i < boot_info->hart_count; i++) {
-        ran[i] = i != mine && smp_call_start(boot_info->harts[i].hart_id, function,
-                                             (uint8_t *)arguments + i * size);
+        ran[i] = i != mine && call_start(boot_info->harts[i].hart_id, function,
+                                         (uint8_t *)arguments + i * size);
         count += ran[i];
     }
     function((uint8_t *)arguments + mine * size);
     ran[mine] = true;
     for (uint32_t i = 0; i < boot_info->hart_count; i++)
         if (ran[i] && i != mine)
-            smp_call_wait(boot_info->harts[i].hart_id);
+            call_wait(boot_info->harts[i].hart_id);
+    interrupts_restore(were_enabled);
     return count;
 }
 
@@ -281,12 +302,7 @@ void software_interrupt(void)
 {
     csr_clear(sip, SIE_SSIE);
     sched_ipi(); /* the scheduler's IPI: something was queued on this hart */
-    struct mailbox *mailbox = &mailboxes[hart_index(current_hart)];
-    void (*function)(void *) = __atomic_exchange_n(&mailbox->function, NULL, __ATOMIC_ACQUIRE);
-    if (function) {
-        function(mailbox->argument);
-        __atomic_store_n(&mailbox->done, 1, __ATOMIC_RELEASE);
-    }
+    take_call();
 }
 
 void smp_hart_arrive(void)

@@ -173,7 +173,7 @@ KTEST(heap, many_rounds)
 
 /*
  * The same stress on every online hart at once: the others through
- * smp_call_start, this one meanwhile, so the harts contend for the class
+ * smp_call_everywhere, this one meanwhile, so the harts contend for the class
  * locks and reuse each other's freed objects.
  */
 KTEST(heap, every_hart_at_once)

@@ -2,6 +2,7 @@
 #ifndef AUBADE_SPINLOCK_H
 #define AUBADE_SPINLOCK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct spinlock {
@@ -14,6 +15,12 @@ static inline void spin_lock(struct spinlock *lock)
         /* Wait with plain loads: no bus traffic until the holder lets go. */
         while (__atomic_load_n(&lock->locked, __ATOMIC_RELAXED))
             ;
+}
+
+/* Takes the lock if it is free; whether it did. */
+static inline bool spin_trylock(struct spinlock *lock)
+{
+    return !__atomic_exchange_n(&lock->locked, 1, __ATOMIC_ACQUIRE);
 }
 
 static inline void spin_unlock(struct spinlock *lock)
