@@ -42,7 +42,7 @@ static bool wait_for_count(const uint64_t *count, uint64_t target, uint64_t ms)
 #define YIELD_ROUNDS 2000
 
 struct yielders {
-    uint64_t done;
+    uint64_t finishing, done;
     uint64_t cycles[2], time[2];
 };
 
@@ -52,9 +52,12 @@ static void yielder(void *argument)
     uint64_t start = read_cycle(), start_time = read_time();
     for (unsigned i = 0; i < YIELD_ROUNDS; i++)
         sched_yield();
-    uint64_t index = __atomic_fetch_add(&pair->done, 1, __ATOMIC_ACQ_REL);
+    uint64_t index = __atomic_fetch_add(&pair->finishing, 1, __ATOMIC_RELAXED);
     pair->cycles[index] = read_cycle() - start;
     pair->time[index] = read_time() - start_time;
+    /* Last: the case returns once both are done, and `pair` is on its
+     * stack (a yielder that wrote after it corrupted the init task's). */
+    __atomic_fetch_add(&pair->done, 1, __ATOMIC_RELEASE);
 }
 
 static void start_pinned(struct ktest *t, const char *name, void (*entry)(void *), void *argument,
