@@ -8,13 +8,13 @@
 #include <aubade/csr.h>
 #include <aubade/log.h>
 #include <aubade/mmio.h>
-#include <aubade/spinlock.h>
 #include <aubade/uart.h>
 
 #include "console_rx.h"
 #include "driver.h"
 #include "irq.h"
 #include "kernel.h"
+#include "spinlock.h"
 #include "task.h"
 
 /* 16550 (and the DesignWare APB UART, one with 32-bit registers): receive
@@ -52,10 +52,10 @@ static struct {
     struct spinlock lock;
     char bytes[RING_SIZE];
     uint32_t head, tail; /* free-running: head - tail bytes wait */
-} ring;
+} ring = {.lock = SPINLOCK_INIT("console-input")};
 
 /* Tasks waiting for a byte to read. */
-static struct wait_queue input_arrived;
+static struct wait_queue input_arrived = WAIT_QUEUE_INIT("console-waiters");
 
 static int ns16550_receive(const struct uart *uart)
 {
@@ -91,13 +91,11 @@ static void receive_interrupt(void *context)
 
 size_t console_read(char *buffer, size_t size)
 {
-    uint64_t were_enabled = interrupts_disable();
-    spin_lock(&ring.lock);
+    uint64_t were_enabled = spin_lock_irqsave(&ring.lock);
     size_t count = 0;
     for (; count < size && ring.tail != ring.head; count++)
         buffer[count] = ring.bytes[ring.tail++ % RING_SIZE];
-    spin_unlock(&ring.lock);
-    interrupts_restore(were_enabled);
+    spin_unlock_irqrestore(&ring.lock, were_enabled);
     return count;
 }
 

@@ -43,10 +43,10 @@
 #include <aubade/csr.h>
 #include <aubade/log.h>
 #include <aubade/memmap.h>
-#include <aubade/spinlock.h>
 #include <aubade/string.h>
 
 #include "kernel.h"
+#include "spinlock.h"
 
 #define PAGE_SHIFT 12
 #define PAGE_SIZE (1ul << PAGE_SHIFT)
@@ -70,7 +70,7 @@ static uint64_t free_bytes;
  * each other: free + allocated is all the memory the allocator manages. */
 static uint64_t allocated_bytes;
 static uint64_t magic_key;
-static struct spinlock frames_lock; /* every hart allocates */
+static struct spinlock frames_lock = SPINLOCK_INIT("frames"); /* every hart allocates */
 
 static uint64_t block_bytes(unsigned order)
 {
@@ -218,19 +218,6 @@ static uint32_t free_range(uint64_t start, uint64_t end, enum provenance provena
     return blocks;
 }
 
-static uint64_t lock_frames(void)
-{
-    uint64_t were_enabled = interrupts_disable();
-    spin_lock(&frames_lock);
-    return were_enabled;
-}
-
-static void unlock_frames(uint64_t were_enabled)
-{
-    spin_unlock(&frames_lock);
-    interrupts_restore(were_enabled);
-}
-
 void frames_init(void)
 {
     const struct boot_info *info = boot_info;
@@ -291,10 +278,10 @@ static void log_regions(void);
 void frames_reclaim_loader(void)
 {
     struct reclaimed reclaimed = {0, 0};
-    uint64_t were_enabled = lock_frames();
+    uint64_t were_enabled = spin_lock_irqsave(&frames_lock);
     reclaim(BOOT_REGION_LOADER, &reclaimed);
     reclaim(BOOT_REGION_PAGETABLES, &reclaimed);
-    unlock_frames(were_enabled);
+    spin_unlock_irqrestore(&frames_lock, were_enabled);
     log_event("kernel", "reclaim", "bytes=0x%lx ranges=%u", reclaimed.bytes, reclaimed.ranges);
     log_event("kernel", "frames", "free=0x%lx allocated=0x%lx total=0x%lx", frames_free_bytes(),
               frames_allocated_bytes(), frames_total_bytes());
@@ -348,14 +335,14 @@ uint64_t frames_alloc(uint64_t size, uint64_t align)
     if (size == 0 || order > MAX_ORDER)
         return 0;
 
-    uint64_t were_enabled = lock_frames();
+    uint64_t were_enabled = spin_lock_irqsave(&frames_lock);
     uint64_t phys = take_block(order);
     /* 2. Whatever of it the request does not need goes back. */
     if (phys != NO_BLOCK) {
         free_range(phys + size, phys + block_bytes(order), FROM_MAP); /* just taken */
         allocated_bytes += size;
     }
-    unlock_frames(were_enabled);
+    spin_unlock_irqrestore(&frames_lock, were_enabled);
 
     if (phys == NO_BLOCK) {
         log_debug("mm", "exhausted", "size=0x%lx align=0x%lx", size, align);
@@ -367,37 +354,37 @@ uint64_t frames_alloc(uint64_t size, uint64_t align)
 void frames_free(uint64_t phys, uint64_t size)
 {
     size = align_up(size, PAGE_SIZE);
-    uint64_t were_enabled = lock_frames();
+    uint64_t were_enabled = spin_lock_irqsave(&frames_lock);
     if (phys % PAGE_SIZE != 0 || size == 0 || !managed(phys, size) ||
         overlaps_untouched(phys, size))
         kernel_panic("frames-bad-free", "0x%lx bytes at 0x%lx are not allocatable memory", size,
                      phys);
     free_range(phys, phys + size, FROM_OWNER);
     allocated_bytes -= size;
-    unlock_frames(were_enabled);
+    spin_unlock_irqrestore(&frames_lock, were_enabled);
 }
 
 bool frames_owns(uint64_t phys, uint64_t size)
 {
-    uint64_t were_enabled = lock_frames();
+    uint64_t were_enabled = spin_lock_irqsave(&frames_lock);
     bool owned = managed(phys, size);
-    unlock_frames(were_enabled);
+    spin_unlock_irqrestore(&frames_lock, were_enabled);
     return owned;
 }
 
 uint64_t frames_free_bytes(void)
 {
-    uint64_t were_enabled = lock_frames();
+    uint64_t were_enabled = spin_lock_irqsave(&frames_lock);
     uint64_t bytes = free_bytes + untouched_bytes;
-    unlock_frames(were_enabled);
+    spin_unlock_irqrestore(&frames_lock, were_enabled);
     return bytes;
 }
 
 uint64_t frames_allocated_bytes(void)
 {
-    uint64_t were_enabled = lock_frames();
+    uint64_t were_enabled = spin_lock_irqsave(&frames_lock);
     uint64_t bytes = allocated_bytes;
-    unlock_frames(were_enabled);
+    spin_unlock_irqrestore(&frames_lock, were_enabled);
     return bytes;
 }
 

@@ -33,11 +33,11 @@
 #include <aubade/csr.h>
 #include <aubade/log.h>
 #include <aubade/memmap.h>
-#include <aubade/spinlock.h>
 #include <aubade/string.h>
 #include <aubade/sv39.h>
 
 #include "kernel.h"
+#include "spinlock.h"
 
 #define BLOCK_BYTES (16ul * 1024)
 #define MIN_SLOT_BYTES 16ul
@@ -67,19 +67,6 @@ static struct size_class classes[CLASS_COUNT];
 static uint64_t slot_bytes(unsigned class_index)
 {
     return MIN_SLOT_BYTES << class_index;
-}
-
-static uint64_t lock_class(struct size_class *class)
-{
-    uint64_t were_enabled = interrupts_disable();
-    spin_lock(&class->lock);
-    return were_enabled;
-}
-
-static void unlock_class(struct size_class *class, uint64_t were_enabled)
-{
-    spin_unlock(&class->lock);
-    interrupts_restore(were_enabled);
 }
 
 #ifdef AUBADE_DEBUG
@@ -174,6 +161,8 @@ static void check_and_mark_freed(void *object, uintptr_t end)
 
 void heap_init(void)
 {
+    for (unsigned i = 0; i < CLASS_COUNT; i++)
+        spin_lock_init(&classes[i].lock, "heap-class");
     debug_init();
     log_debug("mm", "heap", "classes=%d largest=%lu block=0x%lx object_header=%lu", CLASS_COUNT,
               slot_bytes(CLASS_COUNT - 1), BLOCK_BYTES, OBJECT_HEADER_BYTES);
@@ -207,7 +196,7 @@ static bool refill(unsigned class_index)
 static void *slab_alloc(unsigned class_index, uint64_t size)
 {
     struct size_class *class = &classes[class_index];
-    uint64_t were_enabled = lock_class(class);
+    uint64_t were_enabled = spin_lock_irqsave(&class->lock);
     void *object = NULL;
     if (class->free != NULL || refill(class_index)) {
         object = class->free;
@@ -215,7 +204,7 @@ static void *slab_alloc(unsigned class_index, uint64_t size)
         uintptr_t slot = (uintptr_t)object - OBJECT_HEADER_BYTES;
         mark_live(object, size, slot + slot_bytes(class_index));
     }
-    unlock_class(class, were_enabled);
+    spin_unlock_irqrestore(&class->lock, were_enabled);
     return object;
 }
 
@@ -284,11 +273,11 @@ static void slab_free(struct block_header *block, void *pointer)
         bad_pointer(pointer);
 
     struct size_class *class = &classes[class_index];
-    uint64_t were_enabled = lock_class(class);
+    uint64_t were_enabled = spin_lock_irqsave(&class->lock);
     check_and_mark_freed(pointer, slot + slot_bytes(class_index));
     *(void **)pointer = class->free;
     class->free = pointer;
-    unlock_class(class, were_enabled);
+    spin_unlock_irqrestore(&class->lock, were_enabled);
 }
 
 static void large_free(struct block_header *block, void *pointer)

@@ -6,9 +6,17 @@
 #ifndef INTERRUPTS_H
 #define INTERRUPTS_H
 
-/* Each runs in trap context with interrupts off, on the hart that took the interrupt. */
-void timer_interrupt(void);    /* scause 5, supervisor timer: timer.c */
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Each runs in trap context with interrupts off, on the hart that took the
+ * interrupt. The tick is told where it interrupted the hart (the lockup
+ * watch reports it). */
+void timer_interrupt(uintptr_t interrupted_pc); /* scause 5, supervisor timer: timer.c */
 void external_interrupt(void); /* scause 9, supervisor external: plic.c */
 void software_interrupt(void); /* scause 1, supervisor software (IPI): smp.c */
+
+/* Whether this hart is in one of them (trap.c). */
+bool in_interrupt_handler(void);
 
 #endif

@@ -168,16 +168,34 @@ const char *symbol_name(uintptr_t address, uintptr_t *offset);
 void backtrace_log(uintptr_t pc, uintptr_t fp, uintptr_t ra);
 
 /* Stopping (panic.c). */
+/* A report of a fatal error, owned by the first hart that panics: `kernel:
+ * panic reason=...`, the detail, a backtrace, then the power-off. */
 __attribute__((format(printf, 2, 3))) noreturn void kernel_panic(const char *reason,
                                                                 const char *detail, ...);
+/* A panic report of another form: panic_begin() returns only on the hart
+ * that owns the report (any other stops there), which prints it and ends
+ * with panic_end(): the other harts' fate, then the power-off with failure
+ * status. */
+void panic_begin(void);
+noreturn void panic_end(void);
+/* Whether some hart has panicked. */
+bool panic_in_progress(void);
+/* Every spin loop calls this: once another hart has panicked, this one
+ * stops here for good. */
+void panic_stop_if_panicking(void);
+/* Early, boot hart: finds the device that powers off with a failure status,
+ * while mapping it is still safe. */
+void poweroff_prepare(void);
 /* Orderly shutdown: `kernel: poweroff status=ok`, and QEMU exits 0. */
 noreturn void kernel_poweroff(void);
 /* Orderly shutdown after a failure found without a panic: `status=WORD`. */
 noreturn void kernel_poweroff_failed(const char *status);
-/* After a panic has been reported: power off with a failure status. */
-noreturn void kernel_halt_failed(void);
 /* With `poweroff` on the command line: kernel_poweroff(). */
 void poweroff_if_asked(void);
+
+/* The lockup watch (lockup.c), from each tick: this hart shows it ticks,
+ * and reports the hart it watches if that one has stopped ticking. */
+void lockup_tick(uintptr_t interrupted_pc);
 
 /* Late (trap.c): this hart takes interrupts; `kernel: late`. */
 void interrupts_start(void);

@@ -22,6 +22,7 @@
 
 #include "kernel.h"
 #include "process.h"
+#include "spinlock.h"
 #include "user_image.h"
 
 #define ROOT_KERNEL_FIRST (SV39_ENTRIES / 2) /* the root entries of the upper half */
@@ -31,11 +32,12 @@
 
 _Static_assert(USER_STACK_GUARD >= ELF_USER_END, "the stack is above any program");
 
-static struct spinlock processes_lock; /* the list and the pids */
+/* The list and the pids. */
+static struct spinlock processes_lock = SPINLOCK_INIT("processes");
 static struct process *processes;
 static uint64_t next_pid = 1;
 /* Woken whenever a process ends: its parent may be waiting. */
-static struct wait_queue process_ended;
+static struct wait_queue process_ended = WAIT_QUEUE_INIT("process-ended");
 
 static uint64_t *root_of(const struct sv39 *tables)
 {
@@ -176,13 +178,11 @@ static struct process *process_create(const char *argument, uint64_t parent, uin
         kfree(process);
         return NULL;
     }
-    uint64_t were_enabled = interrupts_disable();
-    spin_lock(&processes_lock);
+    uint64_t were_enabled = spin_lock_irqsave(&processes_lock);
     process->pid = next_pid++;
     process->next = processes;
     processes = process;
-    spin_unlock(&processes_lock);
-    interrupts_restore(were_enabled);
+    spin_unlock_irqrestore(&processes_lock, were_enabled);
     return process;
 }
 
@@ -288,16 +288,14 @@ static struct process *find(uint64_t pid)
 /* Removes an ended process from the list and frees it. */
 void process_release(struct process *process)
 {
-    uint64_t were_enabled = interrupts_disable();
-    spin_lock(&processes_lock);
+    uint64_t were_enabled = spin_lock_irqsave(&processes_lock);
     for (struct process **link = &processes; *link; link = &(*link)->next) {
         if (*link == process) {
             *link = process->next;
             break;
         }
     }
-    spin_unlock(&processes_lock);
-    interrupts_restore(were_enabled);
+    spin_unlock_irqrestore(&processes_lock, were_enabled);
     if (process->region_count || process->tables.root) {
         free_address_space(process);
         process->tables.root = 0;
@@ -326,14 +324,12 @@ noreturn void process_exit(uint32_t status)
     free_address_space(process);
     process->tables.root = 0;
 
-    uint64_t were_enabled = interrupts_disable();
-    spin_lock(&processes_lock);
+    uint64_t were_enabled = spin_lock_irqsave(&processes_lock);
     const struct process *parent = find(process->parent);
     bool orphan = parent == NULL || parent->ended;
     process->status = status;
     __atomic_store_n(&process->ended, true, __ATOMIC_RELEASE);
-    spin_unlock(&processes_lock);
-    interrupts_restore(were_enabled);
+    spin_unlock_irqrestore(&processes_lock, were_enabled);
     if (orphan)
         process_release(process); /* nobody can wait for it */
     else
@@ -354,11 +350,9 @@ static bool child_ended(void *argument)
 int64_t process_wait(uint64_t pid)
 {
     uint64_t me = task_current()->process->pid;
-    uint64_t were_enabled = interrupts_disable();
-    spin_lock(&processes_lock);
+    uint64_t were_enabled = spin_lock_irqsave(&processes_lock);
     struct waited waited = {find(pid)};
-    spin_unlock(&processes_lock);
-    interrupts_restore(were_enabled);
+    spin_unlock_irqrestore(&processes_lock, were_enabled);
     if (waited.child == NULL)
         return -SYS_ESRCH;
     if (waited.child->parent != me)

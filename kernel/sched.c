@@ -174,7 +174,7 @@ void sched_finish_switch(void)
 static void switch_to(struct run_queue *queue, struct task *prev, struct task *next)
 {
     while (__atomic_load_n(&next->on_cpu, __ATOMIC_ACQUIRE))
-        ; /* its last hart is saving it */
+        panic_stop_if_panicking(); /* its last hart is saving it */
     next->on_cpu = true;
     next->hart = (uint32_t)(queue - run_queues);
     next->switches++;
@@ -218,6 +218,7 @@ static void schedule(void)
 
 void sched_yield(void)
 {
+    spin_check_none_held();
     uint64_t were_enabled = interrupts_disable();
     schedule();
     interrupts_restore(were_enabled);
@@ -225,6 +226,7 @@ void sched_yield(void)
 
 noreturn void sched_exit_current(void)
 {
+    spin_check_none_held();
     interrupts_disable();
     schedule();
     kernel_panic("task-exit", "task %lu ran again after it ended", task_current()->id);
@@ -237,6 +239,7 @@ struct task *task_current(void)
 
 void sched_sleep_until(uint64_t deadline)
 {
+    spin_check_none_held();
     uint64_t were_enabled = interrupts_disable();
     struct run_queue *queue = my_queue();
     struct task *task = queue->current;
@@ -260,12 +263,11 @@ void sched_sleep_us(uint64_t us)
 
 void wait_until(struct wait_queue *queue, bool (*condition)(void *argument), void *argument)
 {
+    spin_check_none_held();
     for (;;) {
-        uint64_t were_enabled = interrupts_disable();
-        spin_lock(&queue->lock);
+        uint64_t were_enabled = spin_lock_irqsave(&queue->lock);
         if (condition(argument)) {
-            spin_unlock(&queue->lock);
-            interrupts_restore(were_enabled);
+            spin_unlock_irqrestore(&queue->lock, were_enabled);
             return;
         }
         struct task *task = task_current();
@@ -280,8 +282,7 @@ void wait_until(struct wait_queue *queue, bool (*condition)(void *argument), voi
 
 void wait_queue_wake(struct wait_queue *queue)
 {
-    uint64_t were_enabled = interrupts_disable();
-    spin_lock(&queue->lock);
+    uint64_t were_enabled = spin_lock_irqsave(&queue->lock);
     struct task *waiting = queue->head;
     queue->head = NULL;
     spin_unlock(&queue->lock);
@@ -321,17 +322,20 @@ void sched_ipi(void)
 }
 
 /* An idle task is never preempted: it switches from its loop, and so the
- * boot context ends its init calls before any task runs on its hart. */
+ * boot context ends its init calls before any task runs on its hart. Nor
+ * is a hart that holds a spinlock: the next tick tries again. */
 void sched_preempt_point(bool interrupted_user, bool interrupted_enabled)
 {
     struct run_queue *queue = my_queue();
     if (queue->started && queue->need_resched && !queue->current->idle &&
-        (interrupted_user || interrupted_enabled))
+        (interrupted_user || interrupted_enabled) && !spin_any_held())
         schedule();
 }
 
 void sched_init(void)
 {
+    for (uint32_t i = 0; i < boot_info->hart_count; i++)
+        spin_lock_init(&run_queues[i].lock, "run-queue");
     task_ids_start(boot_info->hart_count);
 }
 

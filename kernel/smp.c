@@ -17,10 +17,10 @@
 #include <aubade/fmt.h>
 #include <aubade/log.h>
 #include <aubade/sbi.h>
-#include <aubade/spinlock.h>
 
 #include "interrupts.h"
 #include "kernel.h"
+#include "spinlock.h"
 #include "task.h"
 
 /* A hart that has not said `kernel: early` by then is left out of the boot. */
@@ -209,6 +209,7 @@ void smp_barrier(void)
     csr_set(sie, SIE_SSIE);
     while (__atomic_load_n(&barrier_generation, __ATOMIC_ACQUIRE) == generation) {
         asm volatile("wfi");
+        panic_stop_if_panicking();
         if (were_enabled) {
             interrupts_restore(were_enabled); /* the handlers run here */
             interrupts_disable();
@@ -221,6 +222,7 @@ void smp_barrier(void)
 
 void smp_take_calls(void)
 {
+    spin_lock_init(&mailboxes[hart_index(current_hart)].lock, "smp-mailbox");
     csr_set(sie, SIE_SSIE);
     __atomic_store_n(&taking_calls[hart_index(current_hart)], true, __ATOMIC_RELEASE);
 }
@@ -230,6 +232,7 @@ void smp_take_calls(void)
  * (a hart waiting for a hart that waits for it would wait for ever). */
 static void take_call(void)
 {
+    panic_stop_if_panicking();
     struct mailbox *mailbox = &mailboxes[hart_index(current_hart)];
     void (*function)(void *) = __atomic_exchange_n(&mailbox->function, NULL, __ATOMIC_ACQUIRE);
     if (function) {
@@ -298,10 +301,12 @@ unsigned smp_call_everywhere(void (*function)(void *argument), void *arguments, 
     return count;
 }
 
+/* The IPI: a panicking hart's call to stop, something queued on this hart
+ * (the scheduler's), or a call. */
 void software_interrupt(void)
 {
     csr_clear(sip, SIE_SSIE);
-    sched_ipi(); /* the scheduler's IPI: something was queued on this hart */
+    sched_ipi();
     take_call();
 }
 

@@ -21,25 +21,13 @@
 #define GUARD_SIZE SV39_PAGE_SIZE
 #define STACK_SLOTS 4096 /* tasks alive at once */
 
-static struct spinlock list_lock; /* the task list, the dead list and the slots */
+/* The task list, the dead list and the slots. */
+static struct spinlock list_lock = SPINLOCK_INIT("tasks");
 static struct task *all_tasks;
 static struct task *dead_tasks;
 static uint64_t slots_used[STACK_SLOTS / 64];
 static uint64_t next_id;
 static uint64_t live_tasks;
-
-static uint64_t lock_list(void)
-{
-    uint64_t were_enabled = interrupts_disable();
-    spin_lock(&list_lock);
-    return were_enabled;
-}
-
-static void unlock_list(uint64_t were_enabled)
-{
-    spin_unlock(&list_lock);
-    interrupts_restore(were_enabled);
-}
 
 /* Idle tasks are ids 0 .. harts - 1; the rest count up from there. */
 void task_ids_start(uint64_t first)
@@ -66,9 +54,9 @@ static uintptr_t slot_stack_bottom(unsigned slot)
 /* Frames for the stack, mapped rw- above an unmapped guard page. */
 static bool stack_create(struct task *task)
 {
-    uint64_t were_enabled = lock_list();
+    uint64_t were_enabled = spin_lock_irqsave(&list_lock);
     int slot = take_slot();
-    unlock_list(were_enabled);
+    spin_unlock_irqrestore(&list_lock, were_enabled);
     if (slot < 0)
         return false;
     uint64_t phys = frames_alloc(TASK_STACK_SIZE, SV39_PAGE_SIZE);
@@ -81,9 +69,9 @@ static bool stack_create(struct task *task)
     }
     if (phys)
         frames_free(phys, TASK_STACK_SIZE);
-    were_enabled = lock_list();
+    were_enabled = spin_lock_irqsave(&list_lock);
     slots_used[slot / 64] &= ~(1ul << (slot % 64));
-    unlock_list(were_enabled);
+    spin_unlock_irqrestore(&list_lock, were_enabled);
     return false;
 }
 
@@ -92,18 +80,18 @@ static void stack_destroy(struct task *task)
     unsigned slot = (unsigned)((task->stack_bottom - GUARD_SIZE - STACK_WINDOW) / STACK_SLOT_SIZE);
     vm_unmap(task->stack_bottom, TASK_STACK_SIZE);
     frames_free(task->stack_phys, TASK_STACK_SIZE);
-    uint64_t were_enabled = lock_list();
+    uint64_t were_enabled = spin_lock_irqsave(&list_lock);
     slots_used[slot / 64] &= ~(1ul << (slot % 64));
-    unlock_list(were_enabled);
+    spin_unlock_irqrestore(&list_lock, were_enabled);
 }
 
 void task_list_add(struct task *task)
 {
-    uint64_t were_enabled = lock_list();
+    uint64_t were_enabled = spin_lock_irqsave(&list_lock);
     task->next_in_list = all_tasks;
     all_tasks = task;
     __atomic_fetch_add(&live_tasks, 1, __ATOMIC_RELAXED);
-    unlock_list(were_enabled);
+    spin_unlock_irqrestore(&list_lock, were_enabled);
 }
 
 /* Every task starts here, on its own stack, switched to by schedule(). */
@@ -144,7 +132,7 @@ void task_start(struct task *task)
 noreturn void task_exit(void)
 {
     struct task *task = task_current();
-    uint64_t were_enabled = lock_list();
+    uint64_t were_enabled = spin_lock_irqsave(&list_lock);
     (void)were_enabled; /* it never runs again: schedule() leaves them off */
     task->state = TASK_DEAD;
     task->next = dead_tasks;
@@ -169,7 +157,7 @@ void task_reap(void)
 {
     if (__atomic_load_n(&dead_tasks, __ATOMIC_RELAXED) == NULL)
         return;
-    uint64_t were_enabled = lock_list();
+    uint64_t were_enabled = spin_lock_irqsave(&list_lock);
     struct task *free_list = NULL;
     for (struct task **link = &dead_tasks; *link;) {
         struct task *task = *link;
@@ -182,7 +170,7 @@ void task_reap(void)
         task->next = free_list;
         free_list = task;
     }
-    unlock_list(were_enabled);
+    spin_unlock_irqrestore(&list_lock, were_enabled);
     /* Unmapping flushes other harts' TLBs: not with the lock held. */
     while (free_list) {
         struct task *task = free_list;
@@ -195,11 +183,11 @@ void task_reap(void)
 
 void task_for_each(bool (*fn)(void *context, const struct task *task), void *context)
 {
-    uint64_t were_enabled = lock_list();
+    uint64_t were_enabled = spin_lock_irqsave(&list_lock);
     for (const struct task *task = all_tasks; task; task = task->next_in_list)
         if (!fn(context, task))
             break;
-    unlock_list(were_enabled);
+    spin_unlock_irqrestore(&list_lock, were_enabled);
 }
 
 uint64_t task_live_count(void)

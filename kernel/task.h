@@ -14,13 +14,13 @@
 #ifndef TASK_H
 #define TASK_H
 
-#include <aubade/spinlock.h>
 #include <aubade/syscall.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdnoreturn.h>
 
 #include "context.h"
+#include "spinlock.h"
 #include "trap_frame.h"
 
 /* The same values as the system call interface's: `tasks` shows them. */
@@ -99,6 +99,8 @@ struct wait_queue {
     struct spinlock lock;
     struct task *head;
 };
+
+#define WAIT_QUEUE_INIT(name) {.lock = SPINLOCK_INIT(name), .head = NULL}
 
 /* Blocks until condition(argument) is true. It is checked with the queue's
  * lock held, so a waker that makes it true and then calls wait_queue_wake

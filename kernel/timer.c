@@ -91,11 +91,12 @@ void timer_start_hart(void)
               this_timer()->sstc ? "sstc" : "sbi");
 }
 
-void timer_interrupt(void)
+void timer_interrupt(uintptr_t interrupted_pc)
 {
     __atomic_store_n(&ticks, ticks + 1, __ATOMIC_RELAXED);
     deadline += tick_period;
     program(deadline);
+    lockup_tick(interrupted_pc);
     sched_tick();
 }
 

@@ -84,6 +84,7 @@ static uint32_t illegal_instruction(const struct trap_frame *frame)
 
 static noreturn void report_exception(const struct trap_frame *frame)
 {
+    panic_begin();
     uint64_t code = frame->scause;
     uint64_t address = frame->stval;
     uint64_t stack_start = trap_stack_floor - TRAP_FRAME_SIZE;
@@ -112,17 +113,18 @@ static noreturn void report_exception(const struct trap_frame *frame)
     }
     log_registers(frame);
     backtrace_log(frame->sepc, frame->x[8], frame->x[1]);
-    kernel_halt_failed();
+    panic_end();
 }
 
 /* An interrupt nobody enabled: as fatal as an exception, and reported the same way. */
 static noreturn void report_unexpected_interrupt(const struct trap_frame *frame, uint64_t code)
 {
+    panic_begin();
     log_event("kernel", "panic", "reason=unexpected-interrupt cause=%lu pc=0x%lx hart=%lu", code,
               frame->sepc, current_hart);
     log_registers(frame);
     backtrace_log(frame->sepc, frame->x[8], frame->x[1]);
-    kernel_halt_failed();
+    panic_end();
 }
 
 void interrupts_start(void)
@@ -131,15 +133,25 @@ void interrupts_start(void)
     log_event("kernel", "late", "hart=%lu", current_hart);
 }
 
+/* How many interrupt handlers this hart is in: 0 or 1, since they run
+ * with interrupts off. */
+static _Thread_local uint32_t handler_depth;
+
+bool in_interrupt_handler(void)
+{
+    return handler_depth != 0;
+}
+
 static void handle_interrupt(struct trap_frame *frame)
 {
     uint64_t code = frame->scause & ~SCAUSE_INTERRUPT;
+    handler_depth++;
     switch (code) {
     case INTERRUPT_SOFTWARE:
         software_interrupt();
         break;
     case INTERRUPT_TIMER:
-        timer_interrupt();
+        timer_interrupt(frame->sepc);
         break;
     case INTERRUPT_EXTERNAL:
         external_interrupt();
@@ -147,6 +159,7 @@ static void handle_interrupt(struct trap_frame *frame)
     default:
         report_unexpected_interrupt(frame, code);
     }
+    handler_depth--;
 }
 
 void trap_handle(struct trap_frame *frame)

@@ -24,11 +24,11 @@
 #include <aubade/log.h>
 #include <aubade/memmap.h>
 #include <aubade/sbi.h>
-#include <aubade/spinlock.h>
 #include <aubade/string.h>
 
 #include "kernel.h"
 #include "ktest.h"
+#include "spinlock.h"
 
 /* Above this many pages, one flush of everything is cheaper than a flush
  * per page. */
@@ -39,7 +39,7 @@ extern char __kernel_start[], __kernel_rodata_start[], __kernel_writable_start[]
     __kernel_symbols_start[], __kernel_end[];
 
 static struct sv39 kernel_tables;
-static struct spinlock tables_lock;
+static struct spinlock tables_lock = SPINLOCK_INIT("kernel-tables");
 static bool ready;
 /* Without Svpbmt, Sv39 takes cacheability from the platform's PMAs, which
  * make device regions uncached; with it, device pages say so themselves. */
@@ -242,6 +242,16 @@ static void flush_remote(uintptr_t virt, size_t size)
     }
 }
 
+/* This hart and every other, with interrupts off between the two: a task
+ * moved in between would flush one hart twice and another not at all. */
+static void flush_everywhere(uintptr_t virt, size_t size)
+{
+    uint64_t were_enabled = interrupts_disable();
+    flush_local(virt, size);
+    flush_remote(virt, size);
+    interrupts_restore(were_enabled);
+}
+
 /* Changing the tables. Stores to them are ordered before the flushes by
  * sfence.vma itself and by the SBI call. */
 
@@ -266,9 +276,9 @@ int vm_map(uintptr_t virt, uint64_t phys, size_t size, unsigned permissions)
     int error = check_request(virt, permissions);
     if (error)
         return error;
-    spin_lock(&tables_lock);
+    uint64_t were_enabled = spin_lock_irqsave(&tables_lock);
     error = sv39_map(&kernel_tables, virt, phys, size, permissions | PTE_G);
-    spin_unlock(&tables_lock);
+    spin_unlock_irqrestore(&tables_lock, were_enabled);
     /* Harts may cache an empty entry; this one may have just looked. */
     flush_local(virt, size);
     return error;
@@ -282,7 +292,7 @@ int vm_map_device(uintptr_t virt, uint64_t phys, size_t size)
         return SV39_MISALIGNED;
     uint64_t permissions = PTE_R | PTE_W | PTE_G | (svpbmt ? PTE_PBMT_IO : 0);
     int error = 0;
-    spin_lock(&tables_lock);
+    uint64_t were_enabled = spin_lock_irqsave(&tables_lock);
     /* Step over what is mapped, and map each hole the walk finds with the
      * biggest pages that fit: the window maps a page always to the same
      * physical page, so what is there already is right. */
@@ -295,7 +305,7 @@ int vm_map_device(uintptr_t virt, uint64_t phys, size_t size)
                              (next < size ? next : size) - done, permissions);
         done = next;
     }
-    spin_unlock(&tables_lock);
+    spin_unlock_irqrestore(&tables_lock, were_enabled);
     flush_local(virt, size);
     return error;
 }
@@ -304,13 +314,12 @@ int vm_unmap(uintptr_t virt, size_t size)
 {
     if (virt < KERNEL_HALF)
         return VM_LOWER_HALF;
-    spin_lock(&tables_lock);
+    uint64_t were_enabled = spin_lock_irqsave(&tables_lock);
     int error = sv39_unmap(&kernel_tables, virt, size);
-    spin_unlock(&tables_lock);
+    spin_unlock_irqrestore(&tables_lock, were_enabled);
     if (error)
         return error;
-    flush_local(virt, size);
-    flush_remote(virt, size);
+    flush_everywhere(virt, size);
     return 0;
 }
 
@@ -319,21 +328,20 @@ int vm_protect(uintptr_t virt, size_t size, unsigned permissions)
     int error = check_request(virt, permissions);
     if (error)
         return error;
-    spin_lock(&tables_lock);
+    uint64_t were_enabled = spin_lock_irqsave(&tables_lock);
     error = sv39_protect(&kernel_tables, virt, size, permissions | PTE_G);
-    spin_unlock(&tables_lock);
+    spin_unlock_irqrestore(&tables_lock, were_enabled);
     if (error)
         return error;
-    flush_local(virt, size);
-    flush_remote(virt, size);
+    flush_everywhere(virt, size);
     return 0;
 }
 
 bool vm_lookup(uintptr_t virt, struct sv39_leaf *leaf)
 {
-    spin_lock(&tables_lock);
+    uint64_t were_enabled = spin_lock_irqsave(&tables_lock);
     int error = sv39_translate(&kernel_tables, virt, leaf);
-    spin_unlock(&tables_lock);
+    spin_unlock_irqrestore(&tables_lock, were_enabled);
     return error == SV39_OK;
 }
 
@@ -368,10 +376,9 @@ void vm_check(void)
     if (!ktest_requested() && !cmdline_has("debug"))
         return;
     struct findings findings = {0};
-    spin_lock(&tables_lock);
+    uint64_t were_enabled = spin_lock_irqsave(&tables_lock);
     sv39_walk(&kernel_tables, inspect, &findings);
-    spin_unlock(&tables_lock);
-    /* Panics after the unlock: powering off may map a device. */
+    spin_unlock_irqrestore(&tables_lock, were_enabled);
     if (findings.wx)
         kernel_panic("vm-wx", "range=0x%lx-0x%lx is writable and executable (%u such pages)",
                      findings.first_wx.virt, findings.first_wx.virt + findings.first_wx.size,

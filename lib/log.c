@@ -1,7 +1,7 @@
 #include <aubade/csr.h>
 #include <aubade/fmt.h>
 #include <aubade/log.h>
-#include <aubade/spinlock.h>
+#include <aubade/raw_spinlock.h>
 #include <aubade/string.h>
 
 static struct console fallback_console;
@@ -12,20 +12,42 @@ static uint64_t (*log_current_cpu)(void);
 
 /* Held for a whole line, from reading the clock to the last byte: lines of
  * several harts never interleave, and their timestamps never go backwards. */
-static struct spinlock log_lock;
+static struct raw_spinlock log_lock;
+/* Whether a panic report took the log over, and which hart (its
+ * log_current_cpu()) holds the lock or took it over: once taken over, only
+ * that hart prints, and without the lock, which it never gives back. */
+static bool taken_over;
+static uint64_t holder, owner;
+
+static uint64_t this_cpu(void)
+{
+    return log_current_cpu ? log_current_cpu() : 0;
+}
+
+static bool mine(void)
+{
+    return __atomic_load_n(&taken_over, __ATOMIC_ACQUIRE) && owner == this_cpu();
+}
 
 /* Interrupt handlers log too: the lock is held with interrupts off, or a
  * handler on the hart that holds it would wait for itself. */
 static uint64_t log_lock_take(void)
 {
     uint64_t were_enabled = interrupts_disable();
-    spin_lock(&log_lock);
+    while (!raw_spin_trylock(&log_lock))
+        if (mine())
+            return were_enabled;
+    if (__atomic_load_n(&taken_over, __ATOMIC_ACQUIRE) && !mine())
+        for (;;) /* the report goes on alone; the machine ends with it */
+            asm volatile("wfi");
+    __atomic_store_n(&holder, this_cpu(), __ATOMIC_RELAXED);
     return were_enabled;
 }
 
 static void log_lock_give(uint64_t were_enabled)
 {
-    spin_unlock(&log_lock);
+    if (!mine())
+        raw_spin_unlock(&log_lock);
     interrupts_restore(were_enabled);
 }
 
@@ -62,15 +84,29 @@ void log_set_cpu(uint64_t (*current_cpu)(void))
     log_current_cpu = current_cpu;
 }
 
+/* Whether the last byte written did not end a line: a program's output
+ * (log_write) need not. */
+static bool mid_line;
+
+void log_take_over(uint64_t patience)
+{
+    uint64_t give_up = read_time() + patience;
+    bool taken = raw_spin_is_locked(&log_lock) &&
+                 __atomic_load_n(&holder, __ATOMIC_RELAXED) == this_cpu();
+    while (!taken && !(taken = raw_spin_trylock(&log_lock)) && read_time() < give_up)
+        ;
+    owner = this_cpu();
+    __atomic_store_n(&taken_over, true, __ATOMIC_RELEASE);
+    /* A line another hart was writing when it stopped ends here, unfinished. */
+    if (!taken)
+        mid_line = true;
+}
+
 /* Text is gathered into whole lines before it reaches the console. */
 struct line {
     char text[256];
     size_t len;
 };
-
-/* Whether the last byte written did not end a line: a program's output
- * (log_write) need not. */
-static bool mid_line;
 
 static void line_flush(struct line *line)
 {

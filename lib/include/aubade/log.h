@@ -36,6 +36,12 @@ bool log_level_parse(const char *name, enum log_level *level);
 /* Which hart is printing, for the `cpu=` field. */
 void log_set_cpu(uint64_t (*current_cpu)(void));
 
+/* For a panic report: from now on only this hart prints, and the others'
+ * lines are dropped. It takes the lock, or, if another hart still holds it
+ * after `patience` (time-CSR units), goes on without it: that hart may have
+ * stopped for good. */
+void log_take_over(uint64_t patience);
+
 /* One contract line; `fields` formats the key=value part. */
 __attribute__((format(printf, 3, 4))) void log_event(const char *component, const char *event,
                                                      const char *fields, ...);

@@ -1,29 +1,39 @@
-/* A test-and-set spinlock, for the few structures every hart touches. */
-#ifndef AUBADE_SPINLOCK_H
-#define AUBADE_SPINLOCK_H
+/*
+ * A bare test-and-set spinlock: the lock under the kernel's checked
+ * spinlocks (kernel/spinlock.h), and the log's own, which both stages use
+ * and which a panic takes over (lib/log.c).
+ */
+#ifndef AUBADE_RAW_SPINLOCK_H
+#define AUBADE_RAW_SPINLOCK_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-struct spinlock {
+struct raw_spinlock {
     uint32_t locked;
 };
 
-static inline void spin_lock(struct spinlock *lock)
-{
-    while (__atomic_exchange_n(&lock->locked, 1, __ATOMIC_ACQUIRE))
-        /* Wait with plain loads: no bus traffic until the holder lets go. */
-        while (__atomic_load_n(&lock->locked, __ATOMIC_RELAXED))
-            ;
-}
-
 /* Takes the lock if it is free; whether it did. */
-static inline bool spin_trylock(struct spinlock *lock)
+static inline bool raw_spin_trylock(struct raw_spinlock *lock)
 {
     return !__atomic_exchange_n(&lock->locked, 1, __ATOMIC_ACQUIRE);
 }
 
-static inline void spin_unlock(struct spinlock *lock)
+/* Whether some hart holds it: what a waiting hart watches, with plain
+ * loads, so that it makes no bus traffic until the holder lets go. */
+static inline bool raw_spin_is_locked(const struct raw_spinlock *lock)
+{
+    return __atomic_load_n(&lock->locked, __ATOMIC_RELAXED);
+}
+
+static inline void raw_spin_lock(struct raw_spinlock *lock)
+{
+    while (!raw_spin_trylock(lock))
+        while (raw_spin_is_locked(lock))
+            ;
+}
+
+static inline void raw_spin_unlock(struct raw_spinlock *lock)
 {
     __atomic_store_n(&lock->locked, 0, __ATOMIC_RELEASE);
 }

@@ -1,0 +1,91 @@
+/*
+ * The lockup watch: every online hart watches the next one (by index in
+ * BootInfo's list, wrapping), so each is watched by another. On each of its
+ * ticks a hart looks at how many ticks the hart it watches has taken; if
+ * that count has not moved while the watcher took LOCKUP_SECONDS worth of
+ * ticks, the watched hart has had interrupts off (or has been stuck in
+ * firmware) all that time, and the watcher reports it:
+ *
+ *     kernel: panic reason=lockup hart=H pc=0x... ticks=N
+ *
+ * with the place H's last tick interrupted it, then powers off.
+ *
+ * Counted in the watcher's ticks, not in time: a host that holds a whole
+ * machine back holds its ticks back too, so a slow machine is never taken
+ * for a locked hart; only a hart that falls silent while another goes on
+ * is. The threshold is far above the longest any hart of a soak on a loaded
+ * 2-core host went without a tick (docs/smp.md).
+ */
+#include <aubade/log.h>
+
+#include "kernel.h"
+#include "timer.h"
+
+#define LOCKUP_SECONDS 10
+
+/* What each hart shows the hart that watches it. */
+struct watched {
+    uint64_t ticks;
+    uintptr_t pc;
+};
+
+static struct watched watched[BOOTINFO_MAX_HARTS];
+
+/* This hart's view of the hart it watches. */
+static _Thread_local uint32_t watching; /* its index + 1; 0 until chosen */
+static _Thread_local uint64_t own_ticks, seen_ticks, own_ticks_when_seen;
+
+static uint32_t my_index(void)
+{
+    return (uint32_t)(this_percpu - boot_info->harts);
+}
+
+/* The next online hart after this one, or this one if it is alone. */
+static uint32_t next_online(void)
+{
+    uint32_t mine = my_index();
+    for (uint32_t step = 1; step < boot_info->hart_count; step++) {
+        uint32_t index = (mine + step) % boot_info->hart_count;
+        if (smp_is_online(boot_info->harts[index].hart_id))
+            return index;
+    }
+    return mine;
+}
+
+static noreturn void report(uint32_t index, uint64_t ticks_taken)
+{
+    panic_begin();
+    const struct watched *silent = &watched[index];
+    uintptr_t pc = __atomic_load_n(&silent->pc, __ATOMIC_RELAXED), offset = 0;
+    const char *function = symbol_name(pc, &offset);
+    log_event("kernel", "panic", "reason=lockup hart=%lu pc=0x%lx ticks=%lu",
+              boot_info->harts[index].hart_id, pc, ticks_taken);
+    log_text("  hart %lu took no tick while hart %lu took %lu (%u s at %u Hz); its last tick "
+             "came at %s+0x%lx\n",
+             boot_info->harts[index].hart_id, current_hart, own_ticks - own_ticks_when_seen,
+             LOCKUP_SECONDS, timer_tick_hz(), function ? function : "?", offset);
+    panic_end();
+}
+
+void lockup_tick(uintptr_t interrupted_pc)
+{
+    struct watched *mine = &watched[my_index()];
+    __atomic_store_n(&mine->pc, interrupted_pc, __ATOMIC_RELAXED);
+    __atomic_store_n(&mine->ticks, mine->ticks + 1, __ATOMIC_RELEASE);
+    own_ticks++;
+    if (watching == 0) {
+        watching = next_online() + 1;
+        own_ticks_when_seen = own_ticks;
+    }
+    uint32_t index = watching - 1;
+    if (index == my_index())
+        return;
+    uint64_t ticks = __atomic_load_n(&watched[index].ticks, __ATOMIC_ACQUIRE);
+    if (ticks != seen_ticks) {
+        seen_ticks = ticks;
+        own_ticks_when_seen = own_ticks;
+    } else if (own_ticks - own_ticks_when_seen >= (uint64_t)LOCKUP_SECONDS * timer_tick_hz() &&
+               !panic_in_progress()) {
+        report(index, ticks);
+    }
+}
