@@ -14,11 +14,20 @@
  *   heap-overflow   the boot hart writes past the end of a 24-byte heap
  *                   object and frees it (caught with `scons debug=1`)
  *   heap-double-free  the boot hart frees a heap object twice (likewise)
+ *   panic-every-hart  every online hart panics at the same instant: one
+ *                   report, one power-off
+ *   lockup          one secondary hart (the boot hart if it is alone) spins
+ *                   with interrupts off for ever, for another's lockup watch
+ *   lock-recursion  the boot hart takes a spinlock it holds (caught with
+ *                   `scons debug=1`)
  */
 #include <aubade/csr.h>
+#include <aubade/fmt.h>
+#include <aubade/log.h>
 #include <aubade/string.h>
 
 #include "kernel.h"
+#include "spinlock.h"
 
 enum fault {
     FAULT_NONE,
@@ -30,6 +39,9 @@ enum fault {
     FAULT_HEAP_OVERFLOW,
     FAULT_HEAP_DOUBLE_FREE,
     FAULT_VM_WX,
+    FAULT_PANIC_EVERY_HART,
+    FAULT_LOCKUP,
+    FAULT_LOCK_RECURSION,
 };
 
 static const char *const fault_names[] = {
@@ -41,7 +53,12 @@ static const char *const fault_names[] = {
     [FAULT_HEAP_OVERFLOW] = "heap-overflow",
     [FAULT_HEAP_DOUBLE_FREE] = "heap-double-free",
     [FAULT_VM_WX] = "vm-wx",
+    [FAULT_PANIC_EVERY_HART] = "panic-every-hart",
+    [FAULT_LOCKUP] = "lockup",
+    [FAULT_LOCK_RECURSION] = "lock-recursion",
 };
+
+#define FAULT_COUNT (sizeof(fault_names) / sizeof(fault_names[0]))
 
 static enum fault requested;
 static uint64_t faulting_hart;
@@ -51,15 +68,44 @@ void fault_prepare(void)
     const char *name = cmdline_value("fault");
     if (name == NULL)
         return;
-    for (enum fault f = FAULT_NULL; f <= FAULT_VM_WX; f++)
+    for (enum fault f = FAULT_NULL; f < FAULT_COUNT; f++)
         if (strcmp(name, fault_names[f]) == 0)
             requested = f;
-    if (requested == FAULT_NONE)
-        kernel_panic("bad-cmdline", "fault=%s is not a known fault; known: null, wx, "
-                                    "stack-overflow, illegal, misaligned, heap-overflow, "
-                                    "heap-double-free, vm-wx", name);
-    faulting_hart = requested == FAULT_STACK_OVERFLOW ? smp_last_secondary() : current_hart;
+    if (requested == FAULT_NONE) {
+        char known[200];
+        size_t length = 0;
+        for (enum fault f = FAULT_NULL; f < FAULT_COUNT; f++)
+            length += fmt_snprintf(known + length, sizeof(known) - length, "%s%s",
+                                   f == FAULT_NULL ? "" : ", ", fault_names[f]);
+        kernel_panic("bad-cmdline", "fault=%s is not a known fault; known: %s", name, known);
+    }
+    bool on_a_secondary = requested == FAULT_STACK_OVERFLOW || requested == FAULT_LOCKUP;
+    faulting_hart = on_a_secondary ? smp_last_secondary() : current_hart;
 }
+
+/* fault=panic-every-hart: each online hart waits for the others (1 s at
+ * most), then all panic together. */
+static uint32_t harts_ready_to_panic;
+
+static noreturn void panic_with_every_hart(void)
+{
+    /* With interrupts off, so that the first hart's call to stop cannot
+     * reach the others before they panic too. */
+    interrupts_disable();
+    uint32_t online = 0;
+    for (uint32_t i = 0; i < boot_info->hart_count; i++)
+        online += smp_is_online(boot_info->harts[i].hart_id);
+    __atomic_add_fetch(&harts_ready_to_panic, 1, __ATOMIC_ACQ_REL);
+    uint64_t give_up = read_time() + timebase_hz;
+    while (__atomic_load_n(&harts_ready_to_panic, __ATOMIC_ACQUIRE) < online &&
+           read_time() < give_up)
+        ;
+    kernel_panic("panic-every-hart", "hart %lu panicked with every other online hart",
+                 current_hart);
+}
+
+/* What fault=lock-recursion takes twice. */
+static struct spinlock fault_lock = SPINLOCK_INIT("fault");
 
 /* What the misaligned atomic aims at: mapped and writable, so that only
  * its alignment can fault. */
@@ -92,6 +138,8 @@ void fault_inject_mapping(void)
 
 void fault_inject_here(void)
 {
+    if (requested == FAULT_PANIC_EVERY_HART)
+        panic_with_every_hart();
     if (requested == FAULT_NONE || current_hart != faulting_hart)
         return;
     /* Addresses go through volatiles, so the compiler emits the access it
@@ -135,7 +183,16 @@ void fault_inject_here(void)
         kfree(object);
         kfree(object);
         break;
+    case FAULT_LOCKUP:
+        interrupts_disable();
+        for (;;)
+            ;
+    case FAULT_LOCK_RECURSION:
+        spin_lock(&fault_lock);
+        spin_lock(&fault_lock);
+        break;
     case FAULT_VM_WX: /* planted earlier: vm_check should have found it */
+    case FAULT_PANIC_EVERY_HART:
     case FAULT_NONE:
         break;
     }

@@ -6,9 +6,10 @@
  * ticks, the watched hart has had interrupts off (or has been stuck in
  * firmware) all that time, and the watcher reports it:
  *
- *     kernel: panic reason=lockup hart=H pc=0x... ticks=N
+ *     kernel: panic reason=lockup hart=H ticks=N pc=0x...
  *
- * with the place H's last tick interrupted it, then powers off.
+ * with the place H's last tick interrupted it (no pc if it never took
+ * one), then powers off.
  *
  * Counted in the watcher's ticks, not in time: a host that holds a whole
  * machine back holds its ticks back too, so a slow machine is never taken
@@ -55,15 +56,23 @@ static uint32_t next_online(void)
 static noreturn void report(uint32_t index, uint64_t ticks_taken)
 {
     panic_begin();
-    const struct watched *silent = &watched[index];
-    uintptr_t pc = __atomic_load_n(&silent->pc, __ATOMIC_RELAXED), offset = 0;
+    uint64_t hart = boot_info->harts[index].hart_id;
+    uint64_t waited = own_ticks - own_ticks_when_seen;
+    if (ticks_taken == 0) {
+        log_event("kernel", "panic", "reason=lockup hart=%lu ticks=0", hart);
+        log_text("  hart %lu has taken no tick since its timer started, while hart %lu took %lu "
+                 "(%u s at %u Hz)\n",
+                 hart, current_hart, waited, LOCKUP_SECONDS, timer_tick_hz());
+        panic_end();
+    }
+    uintptr_t pc = __atomic_load_n(&watched[index].pc, __ATOMIC_RELAXED), offset = 0;
     const char *function = symbol_name(pc, &offset);
-    log_event("kernel", "panic", "reason=lockup hart=%lu pc=0x%lx ticks=%lu",
-              boot_info->harts[index].hart_id, pc, ticks_taken);
+    log_event("kernel", "panic", "reason=lockup hart=%lu ticks=%lu pc=0x%lx", hart, ticks_taken,
+              pc);
     log_text("  hart %lu took no tick while hart %lu took %lu (%u s at %u Hz); its last tick "
-             "came at %s+0x%lx\n",
-             boot_info->harts[index].hart_id, current_hart, own_ticks - own_ticks_when_seen,
-             LOCKUP_SECONDS, timer_tick_hz(), function ? function : "?", offset);
+             "interrupted it at %s+0x%lx\n",
+             hart, current_hart, waited, LOCKUP_SECONDS, timer_tick_hz(),
+             function ? function : "?", offset);
     panic_end();
 }
 

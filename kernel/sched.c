@@ -218,7 +218,8 @@ static void schedule(void)
 
 void sched_yield(void)
 {
-    spin_check_none_held();
+    if (!spin_check_none_held())
+        return;
     uint64_t were_enabled = interrupts_disable();
     schedule();
     interrupts_restore(were_enabled);

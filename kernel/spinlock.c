@@ -133,13 +133,13 @@ static bool check_release(struct spinlock *lock, uintptr_t site)
     return misused(lock, "lock-not-held", "another hart holds it, taken at", lock->held_at, site);
 }
 
-void spin_check_none_held_at(uintptr_t site)
+bool spin_check_none_held_at(uintptr_t site)
 {
     uint32_t depth = __atomic_load_n(&locks_held, __ATOMIC_RELAXED);
     if (depth == 0 || panic_in_progress())
-        return;
+        return true;
     struct spinlock *latest = held[(depth <= TRACKED_LOCKS ? depth : TRACKED_LOCKS) - 1];
-    misused(latest, "lock-held-switch", "taken at", latest->held_at, site);
+    return misused(latest, "lock-held-switch", "taken at", latest->held_at, site);
 }
 
 #else

@@ -34,7 +34,7 @@ struct spinlock {
     uintptr_t taken_interrupts_on_at, taken_in_handler_at;
     /* For the ktests of the checks: a misuse of a lock on trial is
      * recorded here instead of panicking, and the operation that was
-     * wrong is not carried out (a switch is). */
+     * wrong is not carried out (a yield; other switches are). */
     bool on_trial;
     struct spinlock_misuse {
         const char *reason;
@@ -74,12 +74,14 @@ void spin_unlock_irqrestore(struct spinlock *lock, uint64_t were_enabled);
 bool spin_any_held(void);
 
 /* At each place a task may switch away (sched.c): holding a spinlock there
- * is the misuse the checks report, naming the caller of that place. */
+ * is the misuse the checks report, naming the caller of that place. False
+ * when the lock is on trial (its misuse recorded): a yield then does not
+ * yield. */
 #ifdef AUBADE_DEBUG
-void spin_check_none_held_at(uintptr_t site);
+bool spin_check_none_held_at(uintptr_t site);
 #define spin_check_none_held() spin_check_none_held_at((uintptr_t)__builtin_return_address(0))
 #else
-#define spin_check_none_held() ((void)0)
+#define spin_check_none_held() true
 #endif
 
 #endif
