@@ -112,15 +112,18 @@ def corrupted_image(
     return path
 
 
-def boot_until_panic(name: str, config: QemuConfig, component: str) -> tuple[Machine, Event]:
-    """Boot until `component: panic`, then until the machine has finished: a
-    failure exit status where the board's QEMU exits at power-off, silence
-    where it does not. The machine is off after."""
+def boot_until_panic(
+    name: str, config: QemuConfig, component: str, panic_timeout: float = 10
+) -> tuple[Machine, Event]:
+    """Boot until `component: panic` (within `panic_timeout` seconds of the
+    loader's start), then until the machine has finished: a failure exit
+    status where the board's QEMU exits at power-off, silence where it does
+    not. The machine is off after."""
     machine = Machine(name, QemuTarget(config), TEST_LOG_DIR / f"{name}.log")
     try:
         machine.power_on()
         machine.wait_for("loader", "start", timeout=30)
-        panic = machine.wait_for(component, "panic", timeout=10)
+        panic = machine.wait_for(component, "panic", timeout=panic_timeout)
         status = machine.wait_exit(timeout=10)
     finally:
         machine.close()
@@ -184,10 +187,13 @@ ONE_HART = machines((VIRT, 1), (SIFIVE_U, 2))
 SEVERAL_HARTS = machines((VIRT, 4), (SIFIVE_U, 4))
 
 
-def boot_with_fault(fault: str, board: Board, smp: int) -> tuple[Machine, Event]:
+def boot_with_fault(
+    fault: str, board: Board, smp: int, panic_timeout: float = 10
+) -> tuple[Machine, Event]:
     """Boot the board with `fault=FAULT` until the kernel's panic."""
     config = QemuConfig(board, built(board, "Image"), smp=smp, append=f"fault={fault}")
-    return boot_until_panic(f"kernel-fault-{fault}-{board.name}-smp{smp}", config, "kernel")
+    name = f"kernel-fault-{fault}-{board.name}-smp{smp}"
+    return boot_until_panic(name, config, "kernel", panic_timeout)
 
 
 def first_event(machine: Machine, component: str, name: str) -> Event:
@@ -360,3 +366,82 @@ def test_heap_double_free_panics(board: Board, smp: int) -> None:
     report = machine.report("unexpected panic report")
     assert panic.fields["reason"] == "heap-double-free", report
     assert "size=24" in detail_after(machine, panic), report
+
+
+# The last line of every kernel panic report: what became of the other harts.
+OTHER_HARTS = re.compile(
+    r"^  other harts: stopped (?P<stopped>\S+); panicked too (?P<panicked>\S+); "
+    r"did not stop (?P<running>\S+)$"
+)
+
+
+def other_harts(machine: Machine) -> dict[str, set[int]]:
+    """The panic report's last line, as the harts in each state; it must be
+    the last line the machine printed, and the only one of its kind."""
+    found = [match for line in machine.lines if (match := OTHER_HARTS.match(line))]
+    report = machine.report("the report does not end with one `other harts:` line")
+    assert len(found) == 1, report
+    assert machine.lines[-1] == found[0][0], report
+    return {
+        state: set() if found[0][state] == "none" else {int(i) for i in found[0][state].split(",")}
+        for state in ("stopped", "panicked", "running")
+    }
+
+
+def online_harts(machine: Machine) -> set[int]:
+    return set(first_event(machine, "kernel", "online").int_list_field("ids"))
+
+
+@pytest.mark.parametrize(("board", "smp"), machines((VIRT, 4), (VIRT, 8)))
+def test_every_hart_panicking_at_once_ends_in_one_report(board: Board, smp: int) -> None:
+    """Every hart panics at the same instant: one owns the report, the others
+    stop without a word, and the machine powers off failed."""
+    machine, panic = boot_with_fault("panic-every-hart", board, smp)
+    report = machine.report("not one whole report")
+    assert panic.fields["reason"] == "panic-every-hart", report
+    assert len(select(machine.events, "kernel", "panic")) == 1, report
+    assert called_functions(backtrace(machine, panic))[0] == "kernel_panic", report
+    harts = other_harts(machine)
+    assert harts["running"] == set(), report
+    assert harts["stopped"] | harts["panicked"] == online_harts(machine) - {panic.int_field("hart")}
+    assert harts["panicked"], machine.report("no other hart got as far as its own panic")
+
+
+def test_harts_trapping_together_on_spike_give_one_report() -> None:
+    """QEMU's spike machine: its harts trap together, at the first hart's
+    instruction that its firmware does not allow (stimecmp, though the ISA
+    string names Sstc) or else at fault=panic-every-hart. One report either
+    way. Its firmware (OpenSBI 1.1) cannot end QEMU: the test does."""
+    spike = replace(
+        VIRT,
+        name="spike",
+        emulated=replace(VIRT.qemu, machine="spike", exits_on_poweroff=False, u_boot=None),
+    )
+    config = QemuConfig(spike, IMAGE, smp=4, memory="256M", append="fault=panic-every-hart")
+    machine, _ = boot_until_panic("kernel-spike-smp4", config, "kernel")
+    report = machine.report("not one whole report")
+    assert len(select(machine.events, "kernel", "panic")) == 1, report
+    assert other_harts(machine)["running"] == set(), report
+
+
+def test_a_hart_spinning_with_interrupts_off_is_reported_as_locked_up() -> None:
+    """fault=lockup: a secondary hart spins with interrupts off; the hart that
+    watches it sees its ticks stand still for 10 s of its own and reports it."""
+    machine, panic = boot_with_fault("lockup", VIRT, 2, panic_timeout=120)
+    report = machine.report("unexpected panic report")
+    assert panic.fields["reason"] == "lockup", report
+    boot_hart = first_event(machine, "loader", "start").int_field("hart")
+    assert panic.int_field("hart") in online_harts(machine) - {boot_hart}, report
+    assert panic.fields["cpu"] != panic.fields["hart"], report
+    assert "(10 s at 100 Hz)" in detail_after(machine, panic), report
+    assert other_harts(machine)["running"] == {panic.int_field("hart")}, report
+
+
+def test_taking_a_held_lock_panics_naming_the_lock_and_both_places() -> None:
+    machine, panic = boot_with_fault("lock-recursion", VIRT, 2)
+    report = machine.report("unexpected panic report")
+    assert panic.fields["reason"] == "lock-recursion", report
+    detail = detail_after(machine, panic)
+    sites = re.findall(r"fault_inject_here\+0x[0-9a-f]+", detail)
+    assert detail.startswith("  lock fault: "), report
+    assert len(set(sites)) == 2, report
