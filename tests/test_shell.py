@@ -11,8 +11,10 @@ harness report of why.
 sifive_u boots once too, only to the prompt and `harts`: its boot hart is not
 hart 0, the E51 the kernel leaves alone.
 
-A third boot types a sleep of 58 years and watches that it does not come
-back, by the guest's own clock; its shell never answers again.
+virt boots twice more: with the longest command line BootInfo holds, one
+word, to read it back from `cmdline` and the kernel's log; and to type a
+sleep of 58 years and watch that it does not come back, by the guest's own
+clock, after which its shell never answers again.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from configurations import SIFIVE_U, TEST_LOG_DIR, VIRT, built, init_plan
+from configurations import CMDLINE_MAX, SIFIVE_U, TEST_LOG_DIR, VIRT, built, init_plan
 from harness.boot import POWER_OFF_TIMEOUT, SHELL_BOOT, Boot
 from harness.machine import BootFailure, Machine
 from harness.qemu_target import QemuTarget
@@ -78,6 +80,9 @@ SCRIPT: tuple[tuple[str, ...], ...] = (
     ("pid",),
 )
 COMMANDS = "help harts tasks mem initlist uptime cmdline echo sleep pid fault poweroff exit".split()
+# The longest command line BootInfo holds, in one word, which the kernel once
+# logged as an empty `args=`. Numbered in threes: a byte lost or repeated shows.
+LONGEST_WORD = "".join(f"{number:03d}" for number in range(CMDLINE_MAX))[:CMDLINE_MAX]
 # 58 years: its microseconds times virt's 10 MHz are past 2^64, which the
 # kernel once wrapped to 448 ticks, and the prompt came back within a tick.
 LONG_SLEEP = "sleep 1844674407371"
@@ -511,6 +516,19 @@ def test_sifive_u_shell_answers_harts_with_the_u54s() -> None:
     assert [line for line in answer.output if line.endswith(" boot")] == [
         line for line in answer.output if line.startswith(f"hart {boot_hart}: ")
     ], shown
+
+
+@pytest.mark.xdist_group("virt-smp2-longest-cmdline-shell")
+def test_the_longest_command_line_reaches_the_kernel_and_the_shell_whole() -> None:
+    """Its `kernel: cmdline` line, twice the log's 256-byte line buffer, must
+    still be one line on the console: split, it would not parse whole."""
+    config = QemuConfig(VIRT, built(VIRT, "Image"), smp=2, memory=MEMORY, append=LONGEST_WORD)
+    run = run_shell("virt-smp2-longest-cmdline-shell", config, (("cmdline",),))
+    answer = run.answer("cmdline")
+    assert answer.output == [LONGEST_WORD], run.shown(answer)
+    cmdline = run.boot.event("kernel", "cmdline")
+    assert cmdline.list_field("args") == [LONGEST_WORD], f"{cmdline.line}\n{run.boot.log_path}"
+    assert run.boot.exit_status() == 0, run.boot.log_path
 
 
 def _received(machine: Machine, count: int) -> Event:
