@@ -4,7 +4,9 @@
 
 #include "kernel.h"
 
-#define CMDLINE_MAX_WORDS 32
+/* Every word the line can hold: each takes a byte and, but the last, a
+ * blank after it, so BOOTINFO_CMDLINE_MAX - 1 bytes hold at most this many. */
+#define CMDLINE_MAX_WORDS (BOOTINFO_CMDLINE_MAX / 2)
 
 static char text[BOOTINFO_CMDLINE_MAX];
 static const char *words[CMDLINE_MAX_WORDS];
@@ -16,7 +18,7 @@ void cmdline_init(void)
 {
     const char *cmdline = boot_info->cmdline;
     memcpy(text, cmdline, strnlen(cmdline, sizeof(text) - 1));
-    for (char *cursor = text; *cursor && word_count < CMDLINE_MAX_WORDS;) {
+    for (char *cursor = text; *cursor;) {
         while (*cursor == ' ' || *cursor == '\t')
             *cursor++ = '\0';
         if (*cursor)
@@ -46,15 +48,14 @@ const char *cmdline_value(const char *key)
 
 static void cmdline_log(void)
 {
-    /* The contract's lists are comma-separated: the words, joined. */
+    /* The contract's lists are comma-separated: the words, joined. One comma
+     * stands for one blank or more of the line, so they fit in its size. */
     char joined[BOOTINFO_CMDLINE_MAX];
     size_t len = 0;
     for (unsigned i = 0; i < word_count; i++) {
-        size_t word_len = strlen(words[i]);
-        if (len + word_len + 2 > sizeof(joined))
-            break;
         if (i)
             joined[len++] = ',';
+        size_t word_len = strlen(words[i]);
         memcpy(joined + len, words[i], word_len);
         len += word_len;
     }

@@ -22,6 +22,13 @@ extern struct fdt device_tree;
 extern uint64_t timebase_hz;
 void devicetree_open(void);
 void clock_init(void);
+/* Microseconds in time-CSR units (timer.c), here beside the clock they
+ * count in. Rounded up, so that a wait is never shorter than asked; what
+ * does not fit in 64 bits is UINT64_MAX, a time the CSR never passes. */
+uint64_t timer_us_to_ticks(uint64_t us, uint64_t hz);
+/* The time-CSR value `us` microseconds after `now`, UINT64_MAX if that is
+ * past the CSR's range: a sleep until then lasts forever. */
+uint64_t timer_deadline_after(uint64_t now, uint64_t us);
 
 /* The boot log on the device tree's console (log_start.c). */
 void log_start(void);

@@ -259,7 +259,7 @@ void sched_sleep_until(uint64_t deadline)
 
 void sched_sleep_us(uint64_t us)
 {
-    sched_sleep_until(read_time() + us * timebase_hz / 1000000);
+    sched_sleep_until(timer_deadline_after(read_time(), us));
 }
 
 void wait_until(struct wait_queue *queue, bool (*condition)(void *argument), void *argument)

@@ -90,7 +90,8 @@ struct task *task_current(void);
 void sched_yield(void);
 /* Sleeps until the time CSR reaches `deadline`, or for `us` microseconds.
  * The tick wakes sleepers: a sleep lasts at least as long as asked and up
- * to one tick longer. */
+ * to one tick longer. A sleep that would end past the time CSR's range
+ * (timer_deadline_after) lasts forever: it never wraps into a short one. */
 void sched_sleep_until(uint64_t deadline);
 void sched_sleep_us(uint64_t us);
 

@@ -102,7 +102,13 @@ void log_take_over(uint64_t patience)
         mid_line = true;
 }
 
-/* Text is gathered into whole lines before it reaches the console. */
+/* Text is gathered into whole lines before it reaches the console. A line
+ * longer than the buffer (`kernel: cmdline` lists up to 511 bytes of words)
+ * goes out in pieces, every one of them under the log lock, so it still
+ * reaches the console whole: nothing can come between the pieces, and no
+ * line end is added. That keeps this buffer, on the stack of every log
+ * call (a panic's on the 4 KiB emergency stack too), at 256 bytes rather
+ * than sized for the longest line. */
 struct line {
     char text[256];
     size_t len;

@@ -130,9 +130,17 @@ static void fill_boot_info(struct boot_info *info)
     memcpy(info->regions, memory.regions, memory.count * sizeof(memory.regions[0]));
 
     machine_read_chosen(&machine);
-    if (machine.bootargs)
-        memcpy(info->cmdline, machine.bootargs,
-               strnlen(machine.bootargs, sizeof(info->cmdline) - 1));
+    if (machine.bootargs) {
+        /* Cut to fit, the line would lose its last words unseen (the
+         * `poweroff` at its end, say): refused, it is fixed where it is set. */
+        size_t length = strlen(machine.bootargs);
+        if (length >= sizeof(info->cmdline))
+            loader_panic("bad-cmdline",
+                         "/chosen/bootargs is %zu bytes: BootInfo holds at most %zu "
+                         "(BOOTINFO_CMDLINE_MAX less its NUL)",
+                         length, sizeof(info->cmdline) - 1);
+        memcpy(info->cmdline, machine.bootargs, length);
+    }
     if (machine.rng_seed) {
         info->rng_seed_size = machine.rng_seed_size < BOOTINFO_RNG_SEED_MAX
                                   ? machine.rng_seed_size

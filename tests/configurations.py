@@ -8,6 +8,7 @@ they boot, a harness target, and how the firmware's inputs can be checked.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,19 @@ VIRT = load_board("virt")
 SIFIVE_U = load_board("sifive_u")
 BOARDS = (VIRT, SIFIVE_U)
 """Every board the tests boot: the session builds each of them first."""
+
+
+def _bootinfo_cmdline_max() -> int:
+    header = REPO / "lib" / "include" / "aubade" / "bootinfo.h"
+    match = re.search(r"^#define BOOTINFO_CMDLINE_MAX (\d+)$", header.read_text(), re.MULTILINE)
+    if match is None:
+        raise LookupError(f"{header}: no `#define BOOTINFO_CMDLINE_MAX N`")
+    return int(match[1])
+
+
+CMDLINE_MAX = _bootinfo_cmdline_max() - 1
+"""The longest command line the loader hands over: BootInfo's
+BOOTINFO_CMDLINE_MAX bytes, less the NUL that ends it."""
 
 
 def built(board: Board, name: str) -> Path:

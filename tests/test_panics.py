@@ -3,7 +3,8 @@
 The build never embeds a bad kernel ELF (tools/aubade/elfcheck.py refuses
 it), so the loader tests corrupt the payload inside a built Image, as flash
 might, and boot that: each ends in `loader: panic reason=...` and a non-zero
-QEMU exit status, never a hang. The kernel tests make the kernel fault on
+QEMU exit status, never a hang; so do a device tree without memory and a
+command line longer than BootInfo holds. The kernel tests make the kernel fault on
 purpose (`fault=...` on the command line) and check the trap report, on
 every board; where QEMU does not exit at power-off (sifive_u) there is no
 exit status to check, and the report is all the board can show.
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import fdt
 import pytest
-from configurations import REPO, SIFIVE_U, TEST_LOG_DIR, VIRT, built
+from configurations import CMDLINE_MAX, REPO, SIFIVE_U, TEST_LOG_DIR, VIRT, built
 from elftools.elf.elffile import ELFFile
 from harness.machine import Machine
 from harness.qemu_target import QemuTarget
@@ -174,6 +175,18 @@ def test_device_tree_without_memory_panics_and_powers_off_failed(tmp_path: Path)
     config = replace(config, extra_args=("-dtb", str(without_memory)))
     machine, panic = boot_until_panic("dtb-no-memory", config, "loader")
     assert panic.fields["reason"] == "dtb-no-memory", machine.report("panicked for another reason")
+
+
+def test_command_line_longer_than_bootinfo_holds_panics_naming_the_limit() -> None:
+    """One byte too many: cut to fit, it would lose the `poweroff` at its end."""
+    too_long = "x" * (CMDLINE_MAX - len(" poweroff") + 1) + " poweroff"
+    config = QemuConfig(VIRT, IMAGE, smp=1, memory="128M", append=too_long)
+    machine, panic = boot_until_panic("cmdline-too-long", config, "loader")
+    report = machine.report("unexpected panic report")
+    assert panic.fields["reason"] == "bad-cmdline", report
+    detail = detail_after(machine, panic)
+    assert f"{len(too_long)} bytes" in detail and f"at most {CMDLINE_MAX}" in detail, report
+    assert not any(event.component == "kernel" for event in machine.events), report
 
 
 def machines(*shapes: tuple[Board, int]) -> list[object]:

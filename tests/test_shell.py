@@ -10,6 +10,11 @@ harness report of why.
 
 sifive_u boots once too, only to the prompt and `harts`: its boot hart is not
 hart 0, the E51 the kernel leaves alone.
+
+virt boots twice more: with the longest command line BootInfo holds, one
+word, to read it back from `cmdline` and the kernel's log; and to type a
+sleep of 58 years and watch that it does not come back, by the guest's own
+clock, after which its shell never answers again.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from configurations import SIFIVE_U, TEST_LOG_DIR, VIRT, built, init_plan
+from configurations import CMDLINE_MAX, SIFIVE_U, TEST_LOG_DIR, VIRT, built, init_plan
 from harness.boot import POWER_OFF_TIMEOUT, SHELL_BOOT, Boot
 from harness.machine import BootFailure, Machine
 from harness.qemu_target import QemuTarget
@@ -75,6 +80,14 @@ SCRIPT: tuple[tuple[str, ...], ...] = (
     ("pid",),
 )
 COMMANDS = "help harts tasks mem initlist uptime cmdline echo sleep pid fault poweroff exit".split()
+# The longest command line BootInfo holds, in one word, which the kernel once
+# logged as an empty `args=`. Numbered in threes: a byte lost or repeated shows.
+LONGEST_WORD = "".join(f"{number:03d}" for number in range(CMDLINE_MAX))[:CMDLINE_MAX]
+# 58 years: its microseconds times virt's 10 MHz are past 2^64, which the
+# kernel once wrapped to 448 ticks, and the prompt came back within a tick.
+LONG_SLEEP = "sleep 1844674407371"
+LONG_SLEEP_WATCH = 0.5
+"""Guest seconds the long sleep is watched for: fifty ticks."""
 
 
 @dataclass(frozen=True)
@@ -503,3 +516,70 @@ def test_sifive_u_shell_answers_harts_with_the_u54s() -> None:
     assert [line for line in answer.output if line.endswith(" boot")] == [
         line for line in answer.output if line.startswith(f"hart {boot_hart}: ")
     ], shown
+
+
+@pytest.mark.xdist_group("virt-smp2-longest-cmdline-shell")
+def test_the_longest_command_line_reaches_the_kernel_and_the_shell_whole() -> None:
+    """Its `kernel: cmdline` line, twice the log's 256-byte line buffer, must
+    still be one line on the console: split, it would not parse whole."""
+    config = QemuConfig(VIRT, built(VIRT, "Image"), smp=2, memory=MEMORY, append=LONGEST_WORD)
+    run = run_shell("virt-smp2-longest-cmdline-shell", config, (("cmdline",),))
+    answer = run.answer("cmdline")
+    assert answer.output == [LONGEST_WORD], run.shown(answer)
+    cmdline = run.boot.event("kernel", "cmdline")
+    assert cmdline.list_field("args") == [LONGEST_WORD], f"{cmdline.line}\n{run.boot.log_path}"
+    assert run.boot.exit_status() == 0, run.boot.log_path
+
+
+def _received(machine: Machine, count: int) -> Event:
+    """The kernel's trace (`console: rx`, at loglevel=debug) of the receive
+    interrupt that took the last of `count` more bytes typed: stamped by the
+    guest's clock, and only printed by a kernel that still takes interrupts."""
+    while True:
+        trace = machine.wait_for("console", "rx", ANSWER_TIMEOUT)
+        count -= trace.int_field("bytes")
+        if count <= 0:
+            return trace
+
+
+def _shell_text(machine: Machine) -> str:
+    """What the shell has printed from its first line on, the kernel's lines
+    taken out, so that an echo they cut in two is whole again."""
+    lines = [line for line in machine.lines if parse_line(line) is None]
+    return "".join(lines[lines.index("shell: pid=1") :])
+
+
+@pytest.mark.xdist_group("virt-smp2-long-sleep")
+def test_a_sleep_of_58_years_does_not_come_back() -> None:
+    """Watched by the guest's clock, not the host's: bytes typed while the
+    shell sleeps are stamped as the kernel receives them, and until those
+    stamps span the watch the shell must print nothing after the command's
+    echo. A correct kernel passes on any host, however slow; a wrapped sleep
+    fails unless the host holds the shell's hart still for fifty ticks."""
+    name = "virt-smp2-long-sleep"
+    config = QemuConfig(VIRT, built(VIRT, "Image"), smp=2, memory=MEMORY, append="loglevel=debug")
+    machine = Machine(name, QemuTarget(config), TEST_LOG_DIR / f"{name}.log")
+    echo = f"shell: pid=1{PROMPT}{LONG_SLEEP}"
+    try:
+        machine.power_on()
+        machine.wait_for_text(PROMPT, sum(step.timeout for step in SHELL_BOOT) + PROMPT_TIMEOUT)
+        typed = f"{LONG_SLEEP}\r"
+        machine.send(typed.encode())
+        _received(machine, len(typed))
+        # The watch starts once the shell has taken the command.
+        deadline = time.monotonic() + ANSWER_TIMEOUT
+        while not _shell_text(machine).startswith(echo) and time.monotonic() < deadline:
+            machine.send(b" ")
+            _received(machine, 1)
+        machine.send(b" ")
+        first = last = _received(machine, 1)
+        while last.time - first.time < LONG_SLEEP_WATCH:
+            time.sleep(LONG_SLEEP_WATCH / 10)
+            machine.send(b" ")
+            last = _received(machine, 1)
+        report = machine.report(f"`{LONG_SLEEP}` watched from {first.line} to {last.line}")
+    except BootFailure as error:
+        pytest.fail(str(error), pytrace=False)
+    finally:
+        machine.close()
+    assert _shell_text(machine) == echo, report

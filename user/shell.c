@@ -50,16 +50,19 @@ static const char *name_of(const char *field, size_t size, char *out)
     return out;
 }
 
-/* Decimal digits and nothing else, without overflow. */
+/* Decimal digits and nothing else; a number past 64 bits is UINT64_MAX,
+ * which every command either takes as "as much as there is" or refuses. */
 static bool parse_decimal(const char *text, uint64_t *value)
 {
     *value = 0;
     if (*text == '\0')
         return false;
     for (; *text; text++) {
-        if (*text < '0' || *text > '9' || *value > (UINT64_MAX - 9) / 10)
+        if (*text < '0' || *text > '9')
             return false;
-        *value = *value * 10 + (uint64_t)(*text - '0');
+        if (__builtin_mul_overflow(*value, 10, value) ||
+            __builtin_add_overflow(*value, (uint64_t)(*text - '0'), value))
+            *value = UINT64_MAX;
     }
     return true;
 }
@@ -170,12 +173,16 @@ static void command_echo(const char *arguments)
 
 static void command_sleep(const char *arguments)
 {
-    uint64_t ms;
-    if (!parse_decimal(arguments, &ms) || ms > UINT64_MAX / 1000) {
+    uint64_t ms, us;
+    if (!parse_decimal(arguments, &ms)) {
         print("usage: sleep MS\n");
         return;
     }
-    if (succeeded("sleep", sys_sleep(ms * 1000)))
+    /* As the kernel does with a sleep past its clock's range: more
+     * microseconds than 64 bits hold is forever, not a wrapped short sleep. */
+    if (__builtin_mul_overflow(ms, 1000, &us))
+        us = UINT64_MAX;
+    if (succeeded("sleep", sys_sleep(us)))
         print("slept %lu ms\n", ms);
 }
 

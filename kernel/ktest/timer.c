@@ -94,3 +94,70 @@ KTEST(timer, method_matches_the_isa_string)
         ktest_note(t, "hart %lu: %s", hart, state.sstc ? "sstc" : "sbi");
     }
 }
+
+/* Microseconds to time-CSR units, which every sleep goes through. */
+
+struct conversion {
+    uint64_t us, hz, ticks;
+};
+
+static void expect_conversions(struct ktest *t, const struct conversion *cases, unsigned count)
+{
+    for (unsigned i = 0; i < count; i++)
+        if (!KTEST_EXPECT_EQ(t, timer_us_to_ticks(cases[i].us, cases[i].hz), cases[i].ticks))
+            ktest_note(t, "%lu us at %lu Hz", cases[i].us, cases[i].hz);
+}
+
+KTEST(timer, microseconds_convert_exactly)
+{
+    static const struct conversion exact[] = {
+        /* A microsecond is whole ticks at virt's 10 MHz and sifive_u's 1 MHz. */
+        {0, 10000000, 0},
+        {1, 10000000, 10},
+        {1234567, 10000000, 12345670},
+        {1234567, 1000000, 1234567},
+        /* The shell's `sleep 1844674407371`, 58 years: us * hz is past 2^64
+         * and once wrapped to 448 ticks, but the count fits. */
+        {1844674407371000, 10000000, 18446744073710000},
+        {UINT64_MAX / 10, 10000000, UINT64_MAX / 10 * 10},
+        {UINT64_MAX, 1, UINT64_MAX / 1000000 + 1},
+        {999999, UINT64_MAX, 18446725626965477906u},
+    };
+    expect_conversions(t, exact, sizeof(exact) / sizeof(exact[0]));
+}
+
+KTEST(timer, microseconds_round_up_never_down)
+{
+    /* At clocks that do not divide a microsecond: the fewest ticks that
+     * last as long as asked, whose product with 10^6 just reaches us * hz. */
+    static const uint64_t hz[] = {1, 3, 32768, 4000000, 24000000, 1000000007};
+    static const uint64_t us[] = {1, 2, 999, 30518, 333334, 999999, 1000001, 123456789};
+    for (unsigned h = 0; h < sizeof(hz) / sizeof(hz[0]); h++) {
+        for (unsigned u = 0; u < sizeof(us) / sizeof(us[0]); u++) {
+            uint64_t ticks = timer_us_to_ticks(us[u], hz[h]);
+            uint64_t asked = us[u] * hz[h];
+            if (!KTEST_EXPECT(t, ticks * 1000000 >= asked && (ticks - 1) * 1000000 < asked))
+                ktest_note(t, "%lu us at %lu Hz: %lu ticks", us[u], hz[h], ticks);
+        }
+    }
+}
+
+KTEST(timer, microseconds_past_64_bits_saturate)
+{
+    static const struct conversion huge[] = {
+        {UINT64_MAX / 10 + 1, 10000000, UINT64_MAX},
+        {UINT64_MAX, 1000000, UINT64_MAX},
+        {UINT64_MAX, 10000000, UINT64_MAX},
+        {1000001, UINT64_MAX, UINT64_MAX},
+    };
+    expect_conversions(t, huge, sizeof(huge) / sizeof(huge[0]));
+}
+
+KTEST(timer, a_deadline_past_the_clocks_range_is_never)
+{
+    uint64_t now = read_time();
+    KTEST_EXPECT_EQ(t, timer_deadline_after(now, 0), now);
+    KTEST_EXPECT_EQ(t, timer_deadline_after(now, 1000), now + timer_us_to_ticks(1000, timebase_hz));
+    KTEST_EXPECT_EQ(t, timer_deadline_after(UINT64_MAX - 1, 1), UINT64_MAX);
+    KTEST_EXPECT_EQ(t, timer_deadline_after(now, UINT64_MAX), UINT64_MAX);
+}

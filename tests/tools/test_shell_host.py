@@ -136,6 +136,23 @@ def test_help_lists_every_command(shell: Path) -> None:
         pytest.param("echo  one  two   three ", ["one  two   three"], id="echo"),
         pytest.param("sleep 25", ["[sleep 25000 us]", "slept 25 ms"], id="sleep"),
         pytest.param("sleep soon", ["usage: sleep MS"], id="sleep-usage"),
+        # Past 64 bits of microseconds, or of milliseconds: the longest sleep
+        # there is (the kernel's forever), never a refusal or a wrapped one.
+        pytest.param(
+            "sleep 18446744073709552",
+            ["[sleep 18446744073709551615 us]", "slept 18446744073709552 ms"],
+            id="sleep-saturates-us",
+        ),
+        pytest.param(
+            "sleep 18446744073709551615",
+            ["[sleep 18446744073709551615 us]", "slept 18446744073709551615 ms"],
+            id="sleep-longest-ms",
+        ),
+        pytest.param(
+            "sleep 99999999999999999999",
+            ["[sleep 18446744073709551615 us]", "slept 18446744073709551615 ms"],
+            id="sleep-saturates-ms",
+        ),
         pytest.param(
             "fault null",
             ["[spawn fault null]", "spawned pid=7", "pid 7: killed cause=13"],
@@ -193,9 +210,10 @@ def test_a_line_keeps_its_first_256_bytes(shell: Path) -> None:
 def test_poweroff_and_exit(shell: Path) -> None:
     assert session(shell, b"poweroff\r") == (f"shell: pid=1\n{PROMPT}poweroff\r\n[poweroff]\n", 0)
     assert session(shell, b"exit\r")[1] == 0
-    output, status = session(shell, b"exit 300\r")
-    assert "usage: exit [CODE], CODE from 0 to 255" in output
-    assert status == 1  # went on, then the console ran dry
+    for code in (b"300", b"18446744073709551620"):  # 2^64 + 4 must not wrap to 4
+        output, status = session(shell, b"exit " + code + b"\r")
+        assert "usage: exit [CODE], CODE from 0 to 255" in output
+        assert status == 1  # went on, then the console ran dry
 
 
 def test_a_child_runs_the_command_it_was_given(shell: Path) -> None:
