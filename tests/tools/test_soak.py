@@ -245,16 +245,19 @@ class FakeConsole:
         self._answers = answers
         self._closes_on = closes_on
         self._pending = ""
-        self.closed = False
+        self.closed: bool | None = False
         self.typed: list[str] = []
 
     def read(self, timeout: float) -> bool:
+        assert self.closed is not None, "read a console the test says must not be read"
         if self._pending:
             self.text, self._pending = self.text + self._pending, ""
             return True
         return not self.closed
 
     def type(self, data: bytes) -> None:
+        # Typed only once the previous answer and its prompt have been read.
+        assert not self._pending and self.text.count("aubade> ") == len(self.typed) + 1
         line = data.decode()
         assert line.endswith("\n")
         self.typed.append(line[:-1])
@@ -286,6 +289,7 @@ def test_a_script_is_typed_at_each_prompt_and_the_shell_powered_off(build: Path)
 def test_no_end_by_the_deadline_is_a_hang_with_the_last_line(build: Path) -> None:
     config = parse_config("virt:smp=2", build)
     console = FakeConsole(BANNER + "shell: pid=1\r\naubade> ", {})
+    console.closed = None  # past the deadline, nothing more is read
     verdict = soak._watch(console, config, time.monotonic() - 1, 20)  # type: ignore[arg-type]
     assert verdict == Verdict(Outcome.HUNG, "no end within 20 s; last line: aubade>")
 
@@ -297,6 +301,7 @@ def test_a_failure_followed_by_silence_is_judged_without_its_end(
     monkeypatch.setattr(soak, "FAILURE_GRACE", 0.0)
     config = parse_config("sifive_u:smp=2:append=poweroff", build)
     console = FakeConsole(PANICKED, {})
+    console.closed = None  # reading it fails the test: the soak must not wait on
     verdict = soak._watch(console, config, time.monotonic() + 3600, 60)  # type: ignore[arg-type]
     assert verdict == Verdict(Outcome.FAILED, PANIC_LINE)
 
