@@ -450,6 +450,20 @@ def test_a_leaf_function_saved_only_its_callers_fp() -> None:
     assert walk.return_addresses == (0xFFFFFFFF80004EA2, 0xFFFF0001)
 
 
+def test_a_hart_on_a_functions_first_instruction_has_its_caller_in_ra() -> None:
+    """Recorded in a hang: the hart had just called schedule() from wait_until()."""
+    stopped = HartRegisters(
+        2, {"pc": "ffffffff80004656", "ra": "ffffffff80004af0", "s0": "ffffffe400068e20"}
+    )
+    memory = {0xFFFFFFE400068E10: (0xFFFFFFE400068E80, 0xFFFFFFFF8000A690)}
+    walk = walk_frames(stopped, memory.get, at_entry=True)
+    assert walk.return_addresses == (0xFFFFFFFF80004AF0, 0xFFFFFFFF8000A690)
+    assert walk_frames(stopped, memory.get).return_addresses == (0xFFFFFFFF8000A690,)
+    assert LABELLER.at_entry(0xFFFFFFFF80004E5C)
+    assert not LABELLER.at_entry(0xFFFFFFFF80004E5E)
+    assert not LABELLER.at_entry(0x80000000)
+
+
 def test_a_walk_stops_at_a_loop_and_after_sixteen_frames() -> None:
     looped = {STACK_TOP - 0x20: (STACK_TOP - 0x10, 1)}
     walk = walk_frames(hart(STACK_TOP - 0x10, 0), looped.get)

@@ -9,7 +9,9 @@ and the caller's fp at fp - 16, except in a leaf function that keeps ra in
 its register and saves only the caller's fp, at fp - 8. The walk follows
 kernel/backtrace.c: at most `MAX_FRAMES` frames, a record read only on a
 kernel stack, every caller's frame above its callee's, and a return address
-named by the byte before it.
+named by the byte before it. A hart stopped on a function's first
+instruction has saved nothing yet: its caller is in ra, and s0 is the
+caller's frame.
 
 An address is named `function+0xoff` from the kernel ELF's table (aubade.ksyms,
 the one the kernel embeds); outside the kernel it is labelled by where it
@@ -23,7 +25,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from aubade.ksyms import Function, name
+from aubade.ksyms import Function, lookup, name
 
 MAX_FRAMES = 16
 KERNEL_STACKS = range(0xFFFFFFE000000000, 0xFFFFFFE800000000)
@@ -123,6 +125,11 @@ class Labeller:
     def in_kernel(self, address: int) -> bool:
         return name(self.table, address) is not None
 
+    def at_entry(self, address: int) -> bool:
+        """Whether `address` is the first instruction of a kernel function."""
+        found = lookup(self.table, address)
+        return found is not None and found[1] == 0
+
 
 @dataclass(frozen=True)
 class Walk:
@@ -132,12 +139,20 @@ class Walk:
     """Why the walk stopped."""
 
 
-def walk_frames(hart: HartRegisters, read: ReadRecord) -> Walk:
-    """The return addresses of the hart's frame-pointer chain, from its s0."""
+def walk_frames(hart: HartRegisters, read: ReadRecord, at_entry: bool = False) -> Walk:
+    """The return addresses of the hart's frame-pointer chain, from its s0.
+
+    `at_entry`: the pc is a function's first instruction, which has saved
+    nothing yet: ra is its return address, and s0 still its caller's frame.
+    """
     fp, ra = hart.register("s0"), hart.register("ra")
     if fp is None or ra is None:
         return Walk((), "no s0 or ra in the registers")
     found: list[int] = []
+    if at_entry:
+        if ra == 0:
+            return Walk((), "return address 0 (the entry code's)")
+        found.append(ra)
     while True:
         if len(found) + 1 >= MAX_FRAMES:
             return Walk(tuple(found), f"{MAX_FRAMES} frames, the most walked")
@@ -213,7 +228,9 @@ def dump_harts(ask: Callable[[str], str], labeller: Labeller) -> str:
         def read(address: int) -> tuple[int, int] | None:
             return parse_record(ask(f"x /2gx {address:#x}"))
 
-        sections.append(format_hart(hart, walk_frames(hart, read), labeller))
+        pc = hart.register("pc")
+        at_entry = pc is not None and labeller.at_entry(pc)
+        sections.append(format_hart(hart, walk_frames(hart, read, at_entry), labeller))
     if not harts:
         sections.append("no CPU in the monitor's answer to `info registers -a`")
     return "\n\n".join(
