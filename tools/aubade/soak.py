@@ -314,6 +314,8 @@ def run_boot(
             verdict = _drive(console, config, deadline, timeout)
             seconds = console.elapsed()
             dump = None
+            # No end by the deadline, and QEMU still runs (a read finds no end
+            # of the console): look inside before leaving the block kills it.
             if time.monotonic() >= deadline and console.read(0):
                 dump = _hart_dump(monitor_path, labeller)
             text = console.text
