@@ -187,7 +187,7 @@ def test_on_a_board_whose_qemu_runs_on_the_power_off_line_ends_the_boot() -> Non
             "[    3.1] kernel: poweroff status=ktest-failed cpu=0\r\n",
             Goal.KTEST,
             1,
-            "    not ok 2 alloc_many",
+            "not ok 2 alloc_many",
         ),
         (
             BANNER + "[    3.1] kernel: poweroff status=init-exited cpu=0\r\n",

@@ -465,12 +465,16 @@ def _arguments(argv: Sequence[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--timeout",
+        metavar="SECONDS",
         type=_positive(float),
         default=DEFAULT_TIMEOUT,
         help=f"seconds from QEMU's start for one boot to end (default: {DEFAULT_TIMEOUT:g})",
     )
     parser.add_argument(
-        "--logs", type=Path, help="where to write logs (default: build/soak/YYYYmmdd-HHMMSS)"
+        "--logs",
+        metavar="DIR",
+        type=Path,
+        help="where to write logs (default: build/soak/YYYYmmdd-HHMMSS)",
     )
     parser.add_argument("configs", nargs="+", metavar="CONFIG", help="what to boot (above)")
     return parser.parse_args(argv)

@@ -68,9 +68,10 @@ def _line_of(text: str, position: int) -> str:
 
 
 def first_failure(text: str) -> str | None:
-    """The first panic or `not ok` line of the console, None if there is none."""
+    """The first panic or `not ok` line of the console, None if there is none
+    (a KTAP result without its indent)."""
     match = _FAILURE.search(text)
-    return None if match is None else match[0].strip("\r")
+    return None if match is None else match[0].strip()
 
 
 def last_line(text: str) -> str:
