@@ -9,39 +9,17 @@ process that started it dies, even from a signal that runs no Python code.
 from __future__ import annotations
 
 import atexit
-import ctypes
-import signal
-import sys
-from collections.abc import Callable
 
 import pexpect
 
+from aubade.parentdeath import DIE_WITH_PARENT
 from aubade.qemu import QemuConfig, format_command
 from harness.target import ConsoleClosed, Target, TargetError
 
 _READ_SIZE = 65536
-_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 # Running QEMUs, for the atexit hook.
 _running: set[pexpect.spawn] = set()
-
-
-def _die_with_parent_hook() -> Callable[[], None] | None:
-    """A function for the forked child, before exec, that asks Linux to kill it
-    when its parent dies; None where there is no prctl."""
-    if not sys.platform.startswith("linux"):
-        return None
-    # Looked up here, in the parent: the forked child should run as little
-    # code as it can before exec.
-    prctl = ctypes.CDLL(None, use_errno=True).prctl
-
-    def die_with_parent() -> None:
-        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-
-    return die_with_parent
-
-
-_DIE_WITH_PARENT = _die_with_parent_hook()
 
 
 def _kill(child: pexpect.spawn) -> None:
@@ -77,7 +55,7 @@ class QemuTarget(Target):
         command = self.config.command()
         try:
             self._child = pexpect.spawn(
-                command[0], command[1:], timeout=None, preexec_fn=_DIE_WITH_PARENT
+                command[0], command[1:], timeout=None, preexec_fn=DIE_WITH_PARENT
             )
         except pexpect.ExceptionPexpect as error:
             raise TargetError(f"cannot start QEMU: {error}") from error

@@ -10,7 +10,15 @@ import pytest
 from configurations import VIRT, built
 from elftools.elf.elffile import ELFFile
 
-from aubade.ksyms import Function, KsymsError, assembly, check_unmoved, functions, lookup
+from aubade.ksyms import (
+    Function,
+    KsymsError,
+    assembly,
+    check_unmoved,
+    functions,
+    lookup,
+    name,
+)
 
 KERNEL_ELF = built(VIRT, "kernel.elf")
 FIRST_LINK = built(VIRT, "kernel.pre.elf")
@@ -82,3 +90,13 @@ def test_lookup_names_function_and_offset_and_nothing_between() -> None:
     assert lookup(table, 0x0FFF) is None
     assert lookup(table, 0x1023) == ("b", 3)
     assert lookup(table, 0x1024) is None
+
+
+def test_name_gives_the_offset_and_names_a_return_address_by_the_byte_before() -> None:
+    table = [Function(0x1000, 0x10, "a"), Function(0x1010, 0x8, "b")]
+    assert name(table, 0x1004) == "a+0x4"
+    assert name(table, 0x1010) == "b+0x0"
+    # Just past a call that ends `a`: the caller is `a`, not `b`.
+    assert name(table, 0x1010, return_address=True) == "a+0x10"
+    assert name(table, 0x1018) is None
+    assert name(table, 0x1018, return_address=True) == "b+0x8"

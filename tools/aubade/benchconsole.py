@@ -1,12 +1,14 @@
 """QEMU for the benchmarks: the options every benchmark takes to say what it
 boots, a boot's failure as the benchmarks report it, and a machine's console
 read as it arrives, for the benchmarks that time a text's appearance on the
-host's clock from QEMU's start (tools/bench_shell.py, tools/bench_u_boot.py).
+host's clock from QEMU's start (tools/bench_shell.py, tools/bench_u_boot.py)
+and for the soak (aubade.soak), which judges each boot from its console.
 """
 
 from __future__ import annotations
 
 import argparse
+import codecs
 import os
 import re
 import select
@@ -16,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from aubade.parentdeath import DIE_WITH_PARENT
 from aubade.qemu import QemuConfig, format_command
 
 _TAIL_LINES = 20
@@ -62,8 +65,15 @@ class Console:
         self._started = started
         self._out = process.stdout.fileno()
         self._in = process.stdin
+        # A character split across two reads is decoded whole.
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self.text = ""
         self._searched_to = 0
+
+    @property
+    def command(self) -> Sequence[str]:
+        """The QEMU command this console's machine runs."""
+        return self._command
 
     def elapsed(self) -> float:
         """Seconds on the host's clock since QEMU was started (just before it
@@ -85,15 +95,33 @@ class Console:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise self.failure(f"no {what} within {timeout:g} s")
-            ready, _, _ = select.select([self._out], [], [], remaining)
-            if not ready:
-                continue
-            data = os.read(self._out, _READ_SIZE)
-            if not data:
-                raise self.failure(f"QEMU exited with status {self._process.wait()} before {what}")
-            self.text += data.decode(errors="replace")
+            if not self.read(remaining):
+                raise self.failure(f"QEMU exited with status {self.exit_status()} before {what}")
         self._searched_to = match.end()
         return match
+
+    def read(self, timeout: float) -> bool:
+        """Add to `text` what arrives within `timeout` seconds (one read's
+        worth, perhaps nothing); False once the console has closed, which is
+        QEMU exiting."""
+        ready, _, _ = select.select([self._out], [], [], max(timeout, 0))
+        if not ready:
+            return True
+        data = os.read(self._out, _READ_SIZE)
+        if not data:
+            self.text += self._decoder.decode(b"", final=True)
+            return False
+        self.text += self._decoder.decode(data)
+        return True
+
+    def exit_status(self) -> int:
+        """QEMU's exit status, waiting for it to exit (a signal's as its negative)."""
+        return self._process.wait()
+
+    def kill(self) -> None:
+        """End QEMU now; a no-op once it has exited and been waited for.
+        Safe from another thread than the one reading."""
+        self._process.kill()
 
     def type(self, data: bytes) -> None:
         self._in.write(data)
@@ -118,10 +146,14 @@ def started_console(config: QemuConfig) -> Iterator[Console]:
     command = config.command()
     started = time.monotonic()
     with subprocess.Popen(
-        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        command,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        preexec_fn=DIE_WITH_PARENT,
     ) as process:
+        console = Console(process, command, started)
         try:
-            yield Console(process, command, started)
+            yield console
         finally:
-            # A no-op once QEMU has exited and been waited for.
-            process.kill()
+            console.kill()

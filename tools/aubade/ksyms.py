@@ -177,3 +177,19 @@ def lookup(table: Sequence[Function], address: int) -> tuple[str, int] | None:
     if address - function.address >= function.size:
         return None
     return function.name, address - function.address
+
+
+def name(table: Sequence[Function], address: int, return_address: bool = False) -> str | None:
+    """`function+0xoff` for `address`, or None outside every function.
+
+    A return address is named by the byte before it, as the kernel's
+    backtrace does: the call it returns from may be the last instruction of
+    its function (a call to a noreturn one), and then the address itself is
+    the next function's first byte.
+    """
+    lookup_address = address - 1 if return_address else address
+    found = lookup(table, lookup_address)
+    if found is None:
+        return None
+    function, offset = found
+    return f"{function}+{offset + address - lookup_address:#x}"
