@@ -1,10 +1,12 @@
 /* The kernel's page tables: mapping, protecting, unmapping, devices, and TLB
  * shootdowns. Every case maps its pages in VM_SCRATCH_BASE's gigabyte, which
  * nothing else uses, and leaves it empty. */
+#include <aubade/log.h>
 #include <aubade/string.h>
 
 #include "../kernel.h"
 #include "../ktest.h"
+#include "../task.h"
 
 #define PAGE SV39_PAGE_SIZE
 #define TEST_VIRT VM_SCRATCH_BASE
@@ -187,4 +189,66 @@ KTEST(vm, unmap_flushes_the_other_harts)
     frames_free(new_frame, PAGE);
     if (others == 0)
         ktest_skip(t, "only one hart online");
+}
+
+/* Every online hart at once maps, reads and unmaps a page of its own, many
+ * times: each unmap flushes every other hart while those flush it, the
+ * storm of remote fences that freeing many task stacks at once makes. No
+ * hart may read another frame's word, and none may stop for good (the
+ * lockup watch would report it). */
+
+#define STORM_ROUNDS 150
+#define STORM_WAIT_MS 20000
+
+struct storm {
+    uint64_t finished, wrong_reads, failed_calls;
+};
+
+static struct storm storm;
+
+static void flush_storm(void *argument)
+{
+    uintptr_t virt = (uintptr_t)argument;
+    uint64_t frames[2] = {filled_frame(virt), filled_frame(~virt)};
+    for (unsigned round = 0; frames[0] && frames[1] && round < STORM_ROUNDS; round++) {
+        uint64_t frame = frames[round % 2], expected = round % 2 ? ~virt : virt;
+        if (vm_map(virt, frame, PAGE, PTE_R) != 0) {
+            __atomic_fetch_add(&storm.failed_calls, 1, __ATOMIC_RELAXED);
+            break;
+        }
+        if (*(volatile uint64_t *)virt != expected)
+            __atomic_fetch_add(&storm.wrong_reads, 1, __ATOMIC_RELAXED);
+        if (vm_unmap(virt, PAGE) != 0) {
+            __atomic_fetch_add(&storm.failed_calls, 1, __ATOMIC_RELAXED);
+            break;
+        }
+    }
+    for (unsigned i = 0; i < 2; i++)
+        if (frames[i])
+            frames_free(frames[i], PAGE);
+    __atomic_fetch_add(&storm.finished, 1, __ATOMIC_RELEASE);
+}
+
+KTEST(vm, unmaps_on_every_hart_at_once)
+{
+    storm = (struct storm){0};
+    uint64_t tasks = 0;
+    for (uint32_t i = 0; i < boot_info->hart_count; i++) {
+        if (!smp_is_online(boot_info->harts[i].hart_id))
+            continue;
+        uintptr_t virt = TEST_VIRT + (1 + i) * PAGE;
+        struct task *task = task_create("storm", flush_storm, (void *)virt);
+        KTEST_ASSERT(t, task != NULL);
+        task->pinned = true;
+        task->hart = i;
+        task_start(task);
+        tasks++;
+    }
+    uint64_t give_up = read_time() + timebase_hz * STORM_WAIT_MS / 1000;
+    while (__atomic_load_n(&storm.finished, __ATOMIC_ACQUIRE) < tasks && read_time() < give_up)
+        sched_sleep_us(2000);
+    KTEST_ASSERT_EQ(t, storm.finished, tasks);
+    KTEST_EXPECT_EQ(t, storm.failed_calls, 0);
+    KTEST_EXPECT_EQ(t, storm.wrong_reads, 0);
+    ktest_note(t, "%lu harts, %u unmaps each", tasks, STORM_ROUNDS);
 }
