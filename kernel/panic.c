@@ -33,6 +33,9 @@ static uint32_t owner;
 
 enum stop_state { RUNNING, STOPPED, PANICKED };
 static uint32_t stop_states[BOOTINFO_MAX_HARTS];
+/* Where each stopped hart was: the spin loop that saw the owner, or the
+ * handler of the owner's IPI. */
+static uintptr_t stopped_at[BOOTINFO_MAX_HARTS];
 
 /* The "sifive,test0" finisher, found while the device tree was opened. */
 static uintptr_t finisher;
@@ -48,9 +51,10 @@ bool panic_in_progress(void)
     return __atomic_load_n(&owner, __ATOMIC_ACQUIRE) != 0;
 }
 
-static noreturn void stop(enum stop_state why)
+static noreturn void stop(enum stop_state why, uintptr_t where)
 {
     interrupts_disable();
+    stopped_at[my_index()] = where;
     __atomic_store_n(&stop_states[my_index()], why, __ATOMIC_RELEASE);
     /* wfi wakes on any pending interrupt, masked or not: sleep again. The
      * power-off ends it. */
@@ -62,7 +66,7 @@ void panic_stop_if_panicking(void)
 {
     uint32_t reporter = __atomic_load_n(&owner, __ATOMIC_ACQUIRE);
     if (reporter && reporter != my_index() + 1)
-        stop(STOPPED);
+        stop(STOPPED, (uintptr_t)__builtin_return_address(0));
 }
 
 static uint64_t time_of_ms(uint64_t ms)
@@ -93,7 +97,7 @@ void panic_begin(void)
          * got. Any other hart's panic is this report's business no more. */
         if (expected == my_index() + 1)
             machine_poweroff(finisher, false);
-        stop(PANICKED);
+        stop(PANICKED, (uintptr_t)__builtin_return_address(0));
     }
     for (uint32_t i = 0; boot_info && i < boot_info->hart_count; i++)
         if (online_other(i))
@@ -118,8 +122,22 @@ static void list_harts(char *text, size_t size, enum stop_state state)
         fmt_id_list(text, size, ids, count);
 }
 
+/* One line a stopped hart: where it was when it saw the owner. */
+static void log_where_stopped(void)
+{
+    for (uint32_t i = 0; boot_info && i < boot_info->hart_count; i++) {
+        if (!online_other(i) || __atomic_load_n(&stop_states[i], __ATOMIC_ACQUIRE) != STOPPED)
+            continue;
+        uintptr_t offset = 0;
+        const char *function = symbol_name(stopped_at[i], &offset);
+        log_text("  hart %lu stopped in %s+0x%lx\n", boot_info->harts[i].hart_id,
+                 function ? function : "?", offset);
+    }
+}
+
 void panic_end(void)
 {
+    log_where_stopped();
     char stopped[BOOTINFO_MAX_HARTS * 21], panicked[sizeof(stopped)], running[sizeof(stopped)];
     list_harts(stopped, sizeof(stopped), STOPPED);
     list_harts(panicked, sizeof(panicked), PANICKED);

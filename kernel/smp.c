@@ -11,7 +11,7 @@
  * barrier tokens (smp_barrier) keep all harts in step.
  *
  * After Late, a hart can be asked to run a function (smp_call): the request
- * goes in its mailbox and an IPI makes it look.
+ * goes on its list of pending calls and an IPI makes it look.
  */
 #include <aubade/csr.h>
 #include <aubade/fmt.h>
@@ -45,19 +45,22 @@ struct secondary_start {
 
 extern char secondary_entry[], secondary_continue[];
 
-/* A function one hart runs for another (smp_call). */
-struct mailbox {
-    struct spinlock lock; /* one caller at a time */
+/* A function one hart runs for another (smp_call): on the caller's stack
+ * until done, in the callee's list meanwhile. */
+struct call {
     void (*function)(void *argument);
     void *argument;
+    uint64_t caller; /* its hart id: an IPI tells it the call is done */
     uint32_t done;
+    struct call *next;
 };
 
 static struct secondary_start start_blocks[BOOTINFO_MAX_HARTS];
 static uint32_t restarts[BOOTINFO_MAX_HARTS];
 static uint32_t hart_states[BOOTINFO_MAX_HARTS];
 static bool taking_calls[BOOTINFO_MAX_HARTS];
-static struct mailbox mailboxes[BOOTINFO_MAX_HARTS];
+/* Calls waiting for each hart, latest first; any number of callers at once. */
+static struct call *pending_calls[BOOTINFO_MAX_HARTS];
 
 /* smp_barrier: harts that have arrived, and how many times all did. */
 static uint32_t barrier_arrived;
@@ -213,7 +216,9 @@ void smp_barrier(void)
         if (were_enabled) {
             interrupts_restore(were_enabled); /* the handlers run here */
             interrupts_disable();
-        } else if (!__atomic_load_n(&taking_calls[hart_index(current_hart)], __ATOMIC_ACQUIRE)) {
+        } else if (__atomic_load_n(&taking_calls[hart_index(current_hart)], __ATOMIC_ACQUIRE)) {
+            software_interrupt(); /* what its handler would do: the calls too */
+        } else {
             csr_clear(sip, SIE_SSIE); /* only the barrier's IPI can be pending */
         }
     }
@@ -222,49 +227,59 @@ void smp_barrier(void)
 
 void smp_take_calls(void)
 {
-    spin_lock_init(&mailboxes[hart_index(current_hart)].lock, "smp-mailbox");
     csr_set(sie, SIE_SSIE);
     __atomic_store_n(&taking_calls[hart_index(current_hart)], true, __ATOMIC_RELEASE);
 }
 
-/* Runs what another hart asked of this one, if anything: from the IPI, and
- * from this hart's own waits for other harts, which run with interrupts off
- * (a hart waiting for a hart that waits for it would wait for ever). */
-static void take_call(void)
+/* Runs what other harts asked of this one: from the IPI, and from this
+ * hart's own waits for other harts, which run with interrupts off (a hart
+ * waiting for a hart that waits for it would wait for ever). */
+static void take_calls(void)
 {
     panic_stop_if_panicking();
-    struct mailbox *mailbox = &mailboxes[hart_index(current_hart)];
-    void (*function)(void *) = __atomic_exchange_n(&mailbox->function, NULL, __ATOMIC_ACQUIRE);
-    if (function) {
-        function(mailbox->argument);
-        __atomic_store_n(&mailbox->done, 1, __ATOMIC_RELEASE);
+    struct call *call = __atomic_exchange_n(&pending_calls[hart_index(current_hart)], NULL,
+                                            __ATOMIC_ACQUIRE);
+    while (call) {
+        /* Read first: once done, the call is gone from its caller's stack. */
+        struct call *next = call->next;
+        uint64_t caller = call->caller;
+        call->function(call->argument);
+        __atomic_store_n(&call->done, 1, __ATOMIC_RELEASE);
+        sbi_send_ipi(caller);
+        call = next;
     }
 }
 
-/* Interrupts off. Starts the call on another hart (false if that hart is
- * not there, or is this one); between this and call_wait, that hart takes
- * no other call. */
-static bool call_start(uint64_t hart_id, void (*function)(void *argument), void *argument)
+/* Interrupts off. Starts the call on another hart; false if that hart is
+ * not there, or is this one. */
+static bool call_start(uint64_t hart_id, struct call *call)
 {
     if (hart_id == current_hart || !smp_is_online(hart_id) ||
         !__atomic_load_n(&taking_calls[hart_index(hart_id)], __ATOMIC_ACQUIRE))
         return false;
-    struct mailbox *mailbox = &mailboxes[hart_index(hart_id)];
-    while (!spin_trylock(&mailbox->lock)) /* until call_wait: one caller at a time */
-        take_call();
-    mailbox->argument = argument;
-    __atomic_store_n(&mailbox->done, 0, __ATOMIC_RELAXED);
-    __atomic_store_n(&mailbox->function, function, __ATOMIC_RELEASE);
+    struct call **list = &pending_calls[hart_index(hart_id)];
+    call->caller = current_hart;
+    call->done = 0;
+    call->next = __atomic_load_n(list, __ATOMIC_RELAXED);
+    while (!__atomic_compare_exchange_n(list, &call->next, call, true, __ATOMIC_RELEASE,
+                                        __ATOMIC_RELAXED))
+        ;
     sbi_send_ipi(hart_id);
     return true;
 }
 
-static void call_wait(uint64_t hart_id)
+/* Asleep in wfi between looks, so that a host running more harts than it
+ * has cores runs the harts doing the work rather than this one's polling:
+ * the callee's IPI wakes it when it is done, and so does another caller's.
+ * Each look does what the IPI's handler would: interrupts are off here. */
+static void call_wait(const struct call *call)
 {
-    struct mailbox *mailbox = &mailboxes[hart_index(hart_id)];
-    while (!__atomic_load_n(&mailbox->done, __ATOMIC_ACQUIRE))
-        take_call();
-    spin_unlock(&mailbox->lock);
+    for (;;) {
+        software_interrupt();
+        if (__atomic_load_n(&call->done, __ATOMIC_ACQUIRE))
+            return;
+        asm volatile("wfi");
+    }
 }
 
 /* Both with interrupts off from start to end: the caller stays on the hart
@@ -272,11 +287,12 @@ static void call_wait(uint64_t hart_id)
 bool smp_call(uint64_t hart_id, void (*function)(void *argument), void *argument)
 {
     uint64_t were_enabled = interrupts_disable();
+    struct call call = {.function = function, .argument = argument};
     bool ran = true;
     if (hart_id == current_hart)
         function(argument);
-    else if ((ran = call_start(hart_id, function, argument)))
-        call_wait(hart_id);
+    else if ((ran = call_start(hart_id, &call)))
+        call_wait(&call);
     interrupts_restore(were_enabled);
     return ran;
 }
@@ -285,18 +301,20 @@ unsigned smp_call_everywhere(void (*function)(void *argument), void *arguments, 
                              bool ran[BOOTINFO_MAX_HARTS])
 {
     uint64_t were_enabled = interrupts_disable();
+    struct call calls[BOOTINFO_MAX_HARTS];
     uint32_t mine = hart_index(current_hart);
     unsigned count = 1;
     for (uint32_t i = 0; i < boot_info->hart_count; i++) {
-        ran[i] = i != mine && call_start(boot_info->harts[i].hart_id, function,
-                                         (uint8_t *)arguments + i * size);
+        calls[i] = (struct call){.function = function,
+                                 .argument = (uint8_t *)arguments + i * size};
+        ran[i] = i != mine && call_start(boot_info->harts[i].hart_id, &calls[i]);
         count += ran[i];
     }
     function((uint8_t *)arguments + mine * size);
     ran[mine] = true;
     for (uint32_t i = 0; i < boot_info->hart_count; i++)
         if (ran[i] && i != mine)
-            call_wait(boot_info->harts[i].hart_id);
+            call_wait(&calls[i]);
     interrupts_restore(were_enabled);
     return count;
 }
@@ -307,7 +325,7 @@ void software_interrupt(void)
 {
     csr_clear(sip, SIE_SSIE);
     sched_ipi();
-    take_call();
+    take_calls();
 }
 
 void smp_hart_arrive(void)

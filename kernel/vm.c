@@ -15,15 +15,14 @@
  * maps the lower half. Each hart then switches over (vm_enter), and the
  * loader's tables become free memory.
  *
- * Changes take a lock. Unmapping and protecting flush the range from this
- * hart's TLB and, through SBI RFENCE, from every other hart on the kernel's
- * tables. Table pages that vm_unmap leaves empty are kept, not freed.
+ * Changes take a lock. Unmapping and protecting flush the range from every
+ * hart's TLB, each flushing its own when asked (flush_everywhere). Table
+ * pages that vm_unmap leaves empty are kept, not freed.
  */
 #include <aubade/cpus.h>
 #include <aubade/csr.h>
 #include <aubade/log.h>
 #include <aubade/memmap.h>
-#include <aubade/sbi.h>
 #include <aubade/string.h>
 
 #include "kernel.h"
@@ -33,7 +32,6 @@
 /* Above this many pages, one flush of everything is cheaper than a flush
  * per page. */
 #define FLUSH_ALL_PAGES 64
-#define HARTS_PER_MASK 64
 
 extern char __kernel_start[], __kernel_rodata_start[], __kernel_writable_start[],
     __kernel_symbols_start[], __kernel_end[];
@@ -194,7 +192,7 @@ bool vm_ready(void)
 void vm_enter(void)
 {
     /* Announced before the switch: a hart changing the tables from now on
-     * flushes this one too (see flush_remote). */
+     * flushes this one too (see flush_everywhere). */
     __atomic_store_n(&entered[this_percpu - boot_info->harts], true, __ATOMIC_SEQ_CST);
     csr_write(satp, sv39_satp(kernel_tables.root));
     asm volatile("sfence.vma" ::: "memory");
@@ -212,48 +210,35 @@ static void flush_local(uintptr_t virt, size_t size)
         asm volatile("sfence.vma %0, zero" ::"r"(page) : "memory");
 }
 
-/* Every other hart on the kernel's tables, in as few SBI calls as hart
- * masks allow: each call covers 64 consecutive hart ids. */
-static void flush_remote(uintptr_t virt, size_t size)
+static void flush_here(void *argument)
 {
-    uint64_t pending[BOOTINFO_MAX_HARTS];
-    uint32_t count = 0;
-    for (uint32_t i = 0; i < boot_info->hart_count; i++)
-        if (__atomic_load_n(&entered[i], __ATOMIC_SEQ_CST) &&
-            boot_info->harts[i].hart_id != current_hart)
-            pending[count++] = boot_info->harts[i].hart_id;
-    while (count) {
-        uint64_t base = pending[0];
-        for (uint32_t i = 1; i < count; i++)
-            base = pending[i] < base ? pending[i] : base;
-        uint64_t mask = 0;
-        uint32_t left = 0;
-        for (uint32_t i = 0; i < count; i++) {
-            if (pending[i] - base < HARTS_PER_MASK)
-                mask |= 1ul << (pending[i] - base);
-            else
-                pending[left++] = pending[i];
-        }
-        count = left;
-        long error = sbi_remote_sfence_vma(mask, base, virt, size);
-        if (error)
-            kernel_panic("vm-rfence", "remote sfence.vma to harts 0x%lx<<%lu: SBI error %ld",
-                         mask, base, error);
-    }
+    const uintptr_t *range = argument;
+    flush_local(range[0], range[1]);
 }
 
-/* This hart and every other, with interrupts off between the two: a task
- * moved in between would flush one hart twice and another not at all. */
+/* Every hart on the kernel's tables, this one included, all at once: an
+ * smp_call to each, which flushes in its IPI handler (and takes this hart
+ * on its own hart for the whole of it: a task moved in between would flush
+ * one hart twice and another not at all).
+ *
+ * Not SBI's remote sfence: OpenSBI 1.1 (QEMU 7.2's) goes through the harts
+ * of the mask one at a time, each a round trip the sender waits for in
+ * M-mode, so a fence costs harts - 1 round trips back to back, and harts
+ * freeing stacks together fence each other for seconds (docs/smp.md). */
 static void flush_everywhere(uintptr_t virt, size_t size)
 {
-    uint64_t were_enabled = interrupts_disable();
-    flush_local(virt, size);
-    flush_remote(virt, size);
-    interrupts_restore(were_enabled);
+    uintptr_t range[2] = {virt, size};
+    bool ran[BOOTINFO_MAX_HARTS];
+    smp_call_everywhere(flush_here, range, 0, ran);
+    for (uint32_t i = 0; i < boot_info->hart_count; i++)
+        if (__atomic_load_n(&entered[i], __ATOMIC_SEQ_CST) && !ran[i])
+            kernel_panic("vm-flush", "hart %lu runs on the kernel's tables but takes no calls "
+                                     "yet: nothing may be unmapped before Late",
+                         boot_info->harts[i].hart_id);
 }
 
-/* Changing the tables. Stores to them are ordered before the flushes by
- * sfence.vma itself and by the SBI call. */
+/* Changing the tables. Stores to them are ordered before the other harts'
+ * flushes by the call that asks for them (a release, then an acquire). */
 
 static int check_permissions(unsigned permissions)
 {

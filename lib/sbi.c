@@ -5,29 +5,19 @@
 #define SBI_EXT_SYSTEM_RESET 0x53525354 /* "SRST" */
 #define SBI_EXT_HART_STATE 0x48534d      /* "HSM" */
 #define SBI_EXT_IPI 0x735049             /* "sPI" */
-#define SBI_EXT_RFENCE 0x52464e43        /* "RFNC" */
-#define SBI_RFENCE_REMOTE_SFENCE_VMA 1
 #define SBI_EXT_TIME 0x54494d45          /* "TIME" */
 #define SBI_RESET_TYPE_SHUTDOWN 0
-
-/* RFENCE takes four arguments; the other calls need three at most. */
-static struct sbi_result call4(uint64_t extension, uint64_t function, uint64_t arg0,
-                               uint64_t arg1, uint64_t arg2, uint64_t arg3)
-{
-    register uint64_t a0 asm("a0") = arg0;
-    register uint64_t a1 asm("a1") = arg1;
-    register uint64_t a2 asm("a2") = arg2;
-    register uint64_t a3 asm("a3") = arg3;
-    register uint64_t a6 asm("a6") = function;
-    register uint64_t a7 asm("a7") = extension;
-    asm volatile("ecall" : "+r"(a0), "+r"(a1) : "r"(a2), "r"(a3), "r"(a6), "r"(a7) : "memory");
-    return (struct sbi_result){.error = (long)a0, .value = (long)a1};
-}
 
 struct sbi_result sbi_call(uint64_t extension, uint64_t function, uint64_t arg0, uint64_t arg1,
                            uint64_t arg2)
 {
-    return call4(extension, function, arg0, arg1, arg2, 0);
+    register uint64_t a0 asm("a0") = arg0;
+    register uint64_t a1 asm("a1") = arg1;
+    register uint64_t a2 asm("a2") = arg2;
+    register uint64_t a6 asm("a6") = function;
+    register uint64_t a7 asm("a7") = extension;
+    asm volatile("ecall" : "+r"(a0), "+r"(a1) : "r"(a2), "r"(a6), "r"(a7) : "memory");
+    return (struct sbi_result){.error = (long)a0, .value = (long)a1};
 }
 
 void sbi_console_putchar(char c)
@@ -55,14 +45,6 @@ void sbi_send_ipi(uint64_t hart_id)
 {
     /* A hart mask of one bit, based at the hart itself. */
     sbi_call(SBI_EXT_IPI, 0, 1, hart_id, 0);
-}
-
-long sbi_remote_sfence_vma(uint64_t hart_mask, uint64_t hart_mask_base, uint64_t start,
-                           uint64_t size)
-{
-    return call4(SBI_EXT_RFENCE, SBI_RFENCE_REMOTE_SFENCE_VMA, hart_mask, hart_mask_base, start,
-                 size)
-        .error;
 }
 
 void sbi_set_timer(uint64_t deadline)

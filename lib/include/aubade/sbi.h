@@ -39,12 +39,6 @@ void sbi_hart_stop(void);
 /* Raises a supervisor software interrupt on one hart. */
 void sbi_send_ipi(uint64_t hart_id);
 
-/* RFENCE: the harts of the mask (bit n is hart hart_mask_base + n) execute
- * sfence.vma for [start, start + size) before this returns. Returns an SBI
- * error code. */
-long sbi_remote_sfence_vma(uint64_t hart_mask, uint64_t hart_mask_base, uint64_t start,
-                           uint64_t size);
-
 /* TIME extension: a supervisor timer interrupt once the `time` CSR reaches
  * `deadline`; clears the one pending. For harts without Sstc's stimecmp. */
 void sbi_set_timer(uint64_t deadline);
