@@ -9,9 +9,14 @@
  * either finds it asleep and queues it, or finds it still running and
  * leaves it be; never both.
  *
- * A task that has just been queued may still be running on the hart that
- * queued it, until that hart's switch has saved its registers: on_cpu says
- * so, and a hart about to switch to it waits for it to clear.
+ * A task is on_cpu from the switch to it until the switch away from it has
+ * saved its registers. Only a hart's own task, put back on its own queue as
+ * it switches away, can be queued while on_cpu; a hart that steals it then
+ * waits for that switch to end, which never waits in turn: a task woken
+ * while its hart is still switching away from it is queued only once that
+ * switch is over (make_runnable). Were it queued at once, two harts could
+ * each pick the task the other is leaving and wait for each other for ever
+ * (found by soaking: 2 boots in 150 of the ktests at -smp 4).
  */
 #include <aubade/csr.h>
 #include <aubade/fmt.h>
@@ -134,6 +139,10 @@ static void make_runnable(struct task *task, uint32_t from)
         interrupts_restore(were_enabled);
         return; /* awake already */
     }
+    /* Queued only once its last hart has switched away from it: a hart
+     * that then picks it never waits (see the top of this file). */
+    while (__atomic_load_n(&task->on_cpu, __ATOMIC_ACQUIRE))
+        panic_stop_if_panicking();
     struct run_queue *queue = choose_queue(task);
     spin_lock(&queue->lock);
     enqueue(queue, task);
