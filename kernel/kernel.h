@@ -203,6 +203,11 @@ void poweroff_if_asked(void);
 /* The lockup watch (lockup.c), from each tick: this hart shows it ticks,
  * and reports the hart it watches if that one has stopped ticking. */
 void lockup_tick(uintptr_t interrupted_pc);
+/* The most ticks a watcher has taken while the hart it watches took none,
+ * and how many make a lockup: for the ktests, which report how close a
+ * boot came. */
+uint64_t lockup_longest_silence(void);
+uint32_t lockup_threshold_ticks(void);
 
 /* Late (trap.c): this hart takes interrupts; `kernel: late`. */
 void interrupts_start(void);

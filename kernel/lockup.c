@@ -35,6 +35,9 @@ static struct watched watched[BOOTINFO_MAX_HARTS];
 /* This hart's view of the hart it watches. */
 static _Thread_local uint32_t watching; /* its index + 1; 0 until chosen */
 static _Thread_local uint64_t own_ticks, seen_ticks, own_ticks_when_seen;
+/* The most ticks any watcher took while the hart it watches took none: how
+ * close a boot came to the threshold (lockup_longest_silence). */
+static uint64_t longest_silence;
 
 static uint32_t my_index(void)
 {
@@ -90,11 +93,24 @@ void lockup_tick(uintptr_t interrupted_pc)
     if (index == my_index())
         return;
     uint64_t ticks = __atomic_load_n(&watched[index].ticks, __ATOMIC_ACQUIRE);
+    uint64_t silence = own_ticks - own_ticks_when_seen;
     if (ticks != seen_ticks) {
         seen_ticks = ticks;
         own_ticks_when_seen = own_ticks;
-    } else if (own_ticks - own_ticks_when_seen >= (uint64_t)LOCKUP_SECONDS * timer_tick_hz() &&
-               !panic_in_progress()) {
-        report(index, ticks);
+        return;
     }
+    if (silence > __atomic_load_n(&longest_silence, __ATOMIC_RELAXED))
+        __atomic_store_n(&longest_silence, silence, __ATOMIC_RELAXED);
+    if (silence >= (uint64_t)LOCKUP_SECONDS * timer_tick_hz() && !panic_in_progress())
+        report(index, ticks);
+}
+
+uint64_t lockup_longest_silence(void)
+{
+    return __atomic_load_n(&longest_silence, __ATOMIC_RELAXED);
+}
+
+uint32_t lockup_threshold_ticks(void)
+{
+    return LOCKUP_SECONDS * timer_tick_hz();
 }

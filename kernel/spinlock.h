@@ -79,9 +79,13 @@ bool spin_any_held(void);
  * yield. */
 #ifdef AUBADE_DEBUG
 bool spin_check_none_held_at(uintptr_t site);
-#define spin_check_none_held() spin_check_none_held_at((uintptr_t)__builtin_return_address(0))
 #else
-#define spin_check_none_held() true
+static inline bool spin_check_none_held_at(uintptr_t site)
+{
+    (void)site;
+    return true;
+}
 #endif
+#define spin_check_none_held() spin_check_none_held_at((uintptr_t)__builtin_return_address(0))
 
 #endif

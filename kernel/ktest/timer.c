@@ -63,6 +63,9 @@ KTEST(timer, ticks_come_after_their_deadlines_and_keep_coming)
             ktest_note(t, "hart %lu: %lu ticks, %lu after %d ms", hart, last.ticks,
                        last.ticks - first[i].ticks, WATCH_MS);
     }
+    /* How close this boot came to a lockup report: the soak reads it. */
+    ktest_note(t, "lockup watch: longest silence %lu ticks of a watcher, a lockup at %u",
+               lockup_longest_silence(), lockup_threshold_ticks());
 }
 
 /* Sstc named in the cpu node's ISA: in riscv,isa-extensions, or as a
