@@ -155,6 +155,29 @@ def test_a_board_without_qemu_builds_its_loader_at_its_own_dram_base(tree: Path)
     assert read_header(tree / "build/visionfive2/Image").text_offset == 0x200000
 
 
+def function_names(elf_path: Path) -> set[str]:
+    with elf_path.open("rb") as stream:
+        table = ELFFile(stream).get_section_by_name(".symtab")
+        return {item.name for item in table.iter_symbols() if item["st_info"]["type"] == "STT_FUNC"}
+
+
+# What only the lock checks of debug builds have (kernel/spinlock.c).
+LOCK_CHECKS = {"spin_check_none_held_at", "misused"}
+
+
+def test_debug_0_leaves_the_lock_checks_out(tree: Path) -> None:
+    kernel = tree / "build/virt/kernel.elf"
+    assert LOCK_CHECKS <= function_names(kernel), "the default build is debug=1"
+    try:
+        result = scons(tree, "debug=0")
+        assert result.returncode == 0, result.stdout + result.stderr
+        names = function_names(kernel)
+        assert "spin_lock" in names
+        assert not LOCK_CHECKS & names
+    finally:
+        assert scons(tree).returncode == 0
+
+
 def test_kernel_is_linked_in_the_upper_half_with_separate_segments(tree: Path) -> None:
     with (tree / "build/virt/kernel.elf").open("rb") as stream:
         elf = ELFFile(stream)
