@@ -170,6 +170,10 @@ void fault_inject_here(void);
 /* Reading addresses (symbols.c): the kernel function that holds `address`,
  * with `*offset` set to how far into it, or NULL (and *offset untouched). */
 const char *symbol_name(uintptr_t address, uintptr_t *offset);
+/* `function+0xoff` for the address, or the address in hex: for a report's
+ * one line. */
+#define SYMBOL_TEXT_SIZE 80
+void symbol_describe(char *text, size_t size, uintptr_t address);
 /* The call chain after a panic report (backtrace.c), from the frame that was
  * running at `pc` with frame pointer `fp` and return address register `ra`. */
 void backtrace_log(uintptr_t pc, uintptr_t fp, uintptr_t ra);

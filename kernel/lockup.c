@@ -68,14 +68,14 @@ static noreturn void report(uint32_t index, uint64_t ticks_taken)
                  hart, current_hart, waited, LOCKUP_SECONDS, timer_tick_hz());
         panic_end();
     }
-    uintptr_t pc = __atomic_load_n(&watched[index].pc, __ATOMIC_RELAXED), offset = 0;
-    const char *function = symbol_name(pc, &offset);
+    uintptr_t pc = __atomic_load_n(&watched[index].pc, __ATOMIC_RELAXED);
+    char where[SYMBOL_TEXT_SIZE];
+    symbol_describe(where, sizeof(where), pc);
     log_event("kernel", "panic", "reason=lockup hart=%lu ticks=%lu pc=0x%lx", hart, ticks_taken,
               pc);
     log_text("  hart %lu took no tick while hart %lu took %lu (%u s at %u Hz); its last tick "
-             "interrupted it at %s+0x%lx\n",
-             hart, current_hart, waited, LOCKUP_SECONDS, timer_tick_hz(),
-             function ? function : "?", offset);
+             "interrupted it at %s\n",
+             hart, current_hart, waited, LOCKUP_SECONDS, timer_tick_hz(), where);
     panic_end();
 }
 

@@ -128,10 +128,9 @@ static void log_where_stopped(void)
     for (uint32_t i = 0; boot_info && i < boot_info->hart_count; i++) {
         if (!online_other(i) || __atomic_load_n(&stop_states[i], __ATOMIC_ACQUIRE) != STOPPED)
             continue;
-        uintptr_t offset = 0;
-        const char *function = symbol_name(stopped_at[i], &offset);
-        log_text("  hart %lu stopped in %s+0x%lx\n", boot_info->harts[i].hart_id,
-                 function ? function : "?", offset);
+        char where[SYMBOL_TEXT_SIZE];
+        symbol_describe(where, sizeof(where), stopped_at[i]);
+        log_text("  hart %lu stopped in %s\n", boot_info->harts[i].hart_id, where);
     }
 }
 

@@ -4,7 +4,6 @@
  * checks, which keep on each lock who holds it and where it was taken.
  */
 #include <aubade/csr.h>
-#include <aubade/fmt.h>
 
 #include "interrupts.h"
 #include "kernel.h"
@@ -38,16 +37,6 @@ static uint32_t me(void)
     return this_percpu ? (uint32_t)(this_percpu - boot_info->harts) + 1 : BOOTINFO_MAX_HARTS + 1;
 }
 
-static void name_site(char *text, size_t size, uintptr_t site)
-{
-    uintptr_t offset;
-    const char *function = symbol_name(site, &offset);
-    if (function)
-        fmt_snprintf(text, size, "%s+0x%lx", function, offset);
-    else
-        fmt_snprintf(text, size, "0x%lx", site);
-}
-
 /* A misuse: recorded on a lock on trial (false: the operation is not
  * carried out), a panic on any other. No check runs once a panic has
  * begun: the report may take what it must. */
@@ -59,9 +48,9 @@ static bool misused(struct spinlock *lock, const char *reason, const char *what,
                                                 lock->misuse.count + 1};
         return false;
     }
-    char first[80], second[80];
-    name_site(first, sizeof(first), first_site);
-    name_site(second, sizeof(second), second_site);
+    char first[SYMBOL_TEXT_SIZE], second[SYMBOL_TEXT_SIZE];
+    symbol_describe(first, sizeof(first), first_site);
+    symbol_describe(second, sizeof(second), second_site);
     if (lock->name)
         kernel_panic(reason, "lock %s: %s %s, then %s", lock->name, what, first, second);
     kernel_panic(reason, "lock at 0x%lx: %s %s, then %s", (uintptr_t)lock, what, first, second);
@@ -129,7 +118,7 @@ static bool check_release(struct spinlock *lock, uintptr_t site)
     if (panic_in_progress() || __atomic_load_n(&lock->holder, __ATOMIC_RELAXED) == me())
         return true;
     if (lock->holder == 0)
-        return misused(lock, "lock-not-held", "it was free (last taken at", lock->held_at, site);
+        return misused(lock, "lock-not-held", "it was free, last taken at", lock->held_at, site);
     return misused(lock, "lock-not-held", "another hart holds it, taken at", lock->held_at, site);
 }
 

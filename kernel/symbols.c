@@ -10,6 +10,8 @@
  *   ksyms_entries   struct ksym[ksyms_count], sorted by address, disjoint
  *   ksyms_names     the names, NUL-terminated, at the entries' offsets
  */
+#include <aubade/fmt.h>
+
 #include "kernel.h"
 
 struct ksym {
@@ -40,4 +42,14 @@ const char *symbol_name(uintptr_t address, uintptr_t *offset)
         return NULL;
     *offset = address - entry->address;
     return ksyms_names + entry->name;
+}
+
+void symbol_describe(char *text, size_t size, uintptr_t address)
+{
+    uintptr_t offset;
+    const char *name = symbol_name(address, &offset);
+    if (name)
+        fmt_snprintf(text, size, "%s+0x%lx", name, offset);
+    else
+        fmt_snprintf(text, size, "0x%lx", address);
 }
