@@ -93,8 +93,9 @@ void panic_begin(void)
     uint32_t expected = 0;
     if (!__atomic_compare_exchange_n(&owner, &expected, my_index() + 1, false, __ATOMIC_ACQ_REL,
                                      __ATOMIC_ACQUIRE)) {
-        /* A fault while this hart reports: the report is as complete as it
-         * got. Any other hart's panic is this report's business no more. */
+        /* A fault in this hart's own report: it is as complete as it got.
+         * Another hart's panic: that hart reports, this one stops and is
+         * named in the report's last line. */
         if (expected == my_index() + 1)
             machine_poweroff(finisher, false);
         stop(PANICKED, (uintptr_t)__builtin_return_address(0));

@@ -10,6 +10,10 @@ static uint64_t log_timebase_hz;
 static enum log_level log_threshold = LOG_INFO;
 static uint64_t (*log_current_cpu)(void);
 
+/* What no hart that knows itself is (log_current_cpu() before a hart does):
+ * a free lock's holder. */
+#define NO_CPU UINT64_MAX
+
 /* Held for a whole line, from reading the clock to the last byte: lines of
  * several harts never interleave, and their timestamps never go backwards. */
 static struct raw_spinlock log_lock;
@@ -17,7 +21,8 @@ static struct raw_spinlock log_lock;
  * log_current_cpu()) holds the lock or took it over: once taken over, only
  * that hart prints, and without the lock, which it never gives back. */
 static bool taken_over;
-static uint64_t holder, owner;
+static uint64_t owner;
+static uint64_t holder = NO_CPU;
 
 static uint64_t this_cpu(void)
 {
@@ -46,8 +51,10 @@ static uint64_t log_lock_take(void)
 
 static void log_lock_give(uint64_t were_enabled)
 {
-    if (!mine())
+    if (!mine()) {
+        __atomic_store_n(&holder, NO_CPU, __ATOMIC_RELAXED);
         raw_spin_unlock(&log_lock);
+    }
     interrupts_restore(were_enabled);
 }
 
@@ -91,8 +98,8 @@ static bool mid_line;
 void log_take_over(uint64_t patience)
 {
     uint64_t give_up = read_time() + patience;
-    bool taken = raw_spin_is_locked(&log_lock) &&
-                 __atomic_load_n(&holder, __ATOMIC_RELAXED) == this_cpu();
+    /* Held by this hart already: the panic came from inside a log call. */
+    bool taken = this_cpu() != NO_CPU && __atomic_load_n(&holder, __ATOMIC_RELAXED) == this_cpu();
     while (!taken && !(taken = raw_spin_trylock(&log_lock)) && read_time() < give_up)
         ;
     owner = this_cpu();
