@@ -20,7 +20,6 @@
 
 #include "interrupts.h"
 #include "kernel.h"
-#include "spinlock.h"
 #include "task.h"
 
 /* A hart that has not said `kernel: early` by then is left out of the boot. */

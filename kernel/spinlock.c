@@ -194,17 +194,6 @@ void spin_lock(struct spinlock *lock)
     take(lock, CALLER());
 }
 
-bool spin_trylock(struct spinlock *lock)
-{
-    count_held(1);
-    if (!raw_spin_trylock(&lock->raw)) {
-        count_held(-1);
-        return false;
-    }
-    note_taken(lock, CALLER());
-    return true;
-}
-
 void spin_unlock(struct spinlock *lock)
 {
     release(lock, CALLER());

@@ -62,8 +62,6 @@ static inline void spin_lock_init(struct spinlock *lock, const char *name)
 }
 
 void spin_lock(struct spinlock *lock);
-/* Takes the lock if it is free; whether it did. */
-bool spin_trylock(struct spinlock *lock);
 void spin_unlock(struct spinlock *lock);
 /* Interrupts off, then the lock; returns whether interrupts were on. */
 uint64_t spin_lock_irqsave(struct spinlock *lock);
