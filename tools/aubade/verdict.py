@@ -26,8 +26,10 @@ import re
 from dataclasses import dataclass
 
 _FAILURE = re.compile(r"^(?:.*?(?:kernel|loader): panic\b|[ \t]*not ok\b).*$", re.MULTILINE)
-_POWEROFF = re.compile(r"kernel: poweroff status=(?P<status>\S+)")
-_KTEST = re.compile(r"kernel: ktest passed=\d+ failed=(?P<failed>\d+)")
+# Only whole words: the console is read as it arrives, and a line still
+# arriving (`status=o` of `status=ok`) says nothing yet.
+_POWEROFF = re.compile(r"kernel: poweroff status=(?P<status>\S+)(?=\s)")
+_KTEST = re.compile(r"kernel: ktest passed=\d+ failed=(?P<failed>\d+)(?=\s)")
 POWERED_OFF_OK = "kernel: poweroff status=ok"
 
 
