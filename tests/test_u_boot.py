@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import re
 
-from configurations import EXTLINUX_WORD, BootConfig
+import pytest
+from configurations import EXTLINUX_WORD, TEST_IMAGE_DIR, VIRT, BootConfig, built
 from harness.boot import Boot
+from test_shell import ShellRun, run_shell
+
+from aubade import sdimage
+from aubade.qemu import QemuConfig
 
 # U-Boot's own line as it hands over (common/image-fdt.c); free text, but the
 # one place the device tree's address is said before the loader starts.
@@ -39,3 +44,33 @@ def test_booti_moves_the_image_to_dram_base_plus_text_offset(
         if event.field("what") == "loader"
     ]
     assert loader[0] == u_boot_config.board.load_address
+
+
+DEFAULT_IMAGE_NAME = "virt-smp2-256M-uboot-default"
+
+
+@pytest.fixture(scope="module")
+def default_image_shell() -> ShellRun:
+    """`scons run via=u-boot` as a new user types it: an SD image written with
+    no command line at all, booted through U-Boot to PID 1's prompt."""
+    card = TEST_IMAGE_DIR / f"{DEFAULT_IMAGE_NAME}.img"
+    sdimage.write_sd_image(built(VIRT, "Image"), card, VIRT.name)
+    config = QemuConfig(VIRT, built(VIRT, "Image"), smp=2, memory="256M", sd_image=card)
+    return run_shell(DEFAULT_IMAGE_NAME, config, (("help",), ("cmdline",)))
+
+
+@pytest.mark.xdist_group(DEFAULT_IMAGE_NAME)
+def test_the_default_image_boots_through_u_boot_to_a_shell_that_answers(
+    default_image_shell: ShellRun,
+) -> None:
+    assert any("cmdline" in line for line in default_image_shell.answer("help").output), (
+        default_image_shell.shown(default_image_shell.answer("help"))
+    )
+
+
+@pytest.mark.xdist_group(DEFAULT_IMAGE_NAME)
+def test_the_default_image_gives_the_kernel_u_boots_empty_bootargs(
+    default_image_shell: ShellRun,
+) -> None:
+    default_image_shell.answer("cmdline")
+    assert default_image_shell.boot.event("kernel", "cmdline").list_field("args") == []

@@ -60,7 +60,6 @@ def test_line_end_is_not_part_of_the_event() -> None:
         "[    0.072403] loader: Start hart=0",
         "[    0.072403] loader: start hart=0 ",
         "[    0.072403] loader: start hart",
-        "[    0.072403] loader: start hart=",
         "[    0.072403] loader: start hart=0  dtb=0x87e00000",
         "[    0.072403] loader: start hart=0 hart=1",
         "[    0.072403] loader: start hart=0[    0.072500] kernel: early hart=1",
@@ -68,6 +67,15 @@ def test_line_end_is_not_part_of_the_event() -> None:
 )
 def test_line_off_the_grammar_is_free_text(line: str) -> None:
     assert parse_line(line) is None
+
+
+def test_an_empty_value_is_an_empty_list_and_no_number() -> None:
+    # The kernel's line for an empty command line, as U-Boot gives one.
+    event = parse_line("[    2.384686] kernel: cmdline args= cpu=0")
+    assert event is not None
+    assert event.list_field("args") == []
+    with pytest.raises(BootLogError, match="'args'"):
+        event.int_field("args")
 
 
 def test_parse_events_skips_free_text() -> None:

@@ -147,6 +147,12 @@ def test_sdimage_holds_the_built_image_and_rebuilds_for_another_command_line(
     assert scons(tree, "-q", "sdimage", "append=poweroff").returncode != 0
 
 
+def test_sdimage_refuses_an_append_u_boot_cannot_hold(tree: Path) -> None:
+    result = scons(tree, "sdimage", "append=" + "z" * 300)
+    assert result.returncode != 0
+    assert "append= is 300 characters" in result.stdout
+
+
 def test_a_board_without_qemu_builds_its_loader_at_its_own_dram_base(tree: Path) -> None:
     # The VisionFive 2's DRAM starts at 0x40000000, not at QEMU's 0x80000000.
     result = scons(tree, "board=visionfive2")

@@ -93,8 +93,35 @@ def test_a_device_tree_is_copied_and_named_by_an_fdt_line(image_file: Path, tmp_
     card = sdimage.write_sd_image(image_file, tmp_path / "sd.img", "virt", "", dtb)
     assert "    fdt /dtb/board.dtb\n" in sdimage.read_file(card.path, "extlinux/extlinux.conf")
     assert copy_out(card.path, "dtb/board.dtb", tmp_path / "copy.dtb") == dtb.read_bytes()
-    # No append words: an empty command line, not U-Boot's own bootargs.
-    assert sdimage.extlinux_append(card.path) == ""
+    # No append words: no append line, which U-Boot 2023.01 would crash on.
+    assert sdimage.extlinux_append(card.path) is None
+
+
+@pytest.mark.parametrize("append", ["", "   "])
+def test_no_command_line_writes_no_append_line(append: str) -> None:
+    conf = sdimage.extlinux_conf("virt", append)
+    assert "append" not in conf
+    assert conf.endswith("    kernel /Image\n")
+
+
+def test_the_longest_append_u_boot_holds_is_written_whole() -> None:
+    append = "x" * sdimage.U_BOOT_BOOTARGS_MAX
+    assert f"    append {append}\n" in sdimage.extlinux_conf("virt", append)
+
+
+def test_an_append_u_boot_cannot_hold_is_refused_with_its_length(
+    image_file: Path, tmp_path: Path
+) -> None:
+    append = "y" * (sdimage.U_BOOT_BOOTARGS_MAX + 1)
+    with pytest.raises(SdImageError, match=r"append= is 256 characters.*at most 255.*overflow"):
+        sdimage.write_sd_image(image_file, tmp_path / "sd.img", "virt", append)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("append", ["poweroff\nloglevel=debug", "poweroff\r", "\n"])
+def test_an_append_with_a_line_break_is_refused(append: str) -> None:
+    with pytest.raises(SdImageError, match=r"has a line break.*join the words with spaces"):
+        sdimage.extlinux_conf("virt", append)
 
 
 def test_a_missing_image_is_named_and_the_previous_card_is_kept(tmp_path: Path) -> None:

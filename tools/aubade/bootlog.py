@@ -17,7 +17,7 @@ _EVENT_LINE = re.compile(
     r"\[(?P<seconds>[ \d]{5})\.(?P<micros>\d{6})\] "
     r"(?P<component>[a-z][a-z0-9]*): "
     r"(?P<name>[a-z]+)"
-    r"(?P<fields>(?: [a-z][a-z0-9_]*=\S+)*)"
+    r"(?P<fields>(?: [a-z][a-z0-9_]*=\S*)*)"
 )
 _NUMBER = re.compile(r"0x[0-9a-fA-F]+|[0-9]+")
 

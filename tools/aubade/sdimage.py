@@ -73,8 +73,33 @@ class SdImage:
         )
 
 
+U_BOOT_BOOTARGS_MAX = 255
+"""The longest `append` U-Boot takes: its extlinux code copies the line into
+a buffer of CONFIG_SYS_CBSIZE bytes, 256 unless a board's configuration says
+otherwise (RISC-V boards and QEMU's keep the default), less the NUL. Longer,
+U-Boot prints "bootarg overflow" and "EXTLINUX FAILED" at boot."""
+
+
+def check_append(append: str) -> None:
+    """Refuse, with the reason, a command line that extlinux.conf cannot carry
+    to the kernel as it is."""
+    if "\n" in append or "\r" in append:
+        raise SdImageError(
+            f"append={append!r} has a line break: extlinux.conf takes the command line "
+            "as one `append` line, and the rest would become a line of its own; "
+            "join the words with spaces"
+        )
+    if len(append) > U_BOOT_BOOTARGS_MAX:
+        raise SdImageError(
+            f"append= is {len(append)} characters, and U-Boot's extlinux holds at most "
+            f"{U_BOOT_BOOTARGS_MAX} (CONFIG_SYS_CBSIZE 256, less its NUL): it would stop "
+            "with `bootarg overflow`; shorten the command line"
+        )
+
+
 def extlinux_conf(board_name: str, append: str, fdt: str | None = None) -> str:
     """The extlinux.conf that boots /Image with `append` as its command line."""
+    check_append(append)
     lines = [
         "# Aubade's boot menu for U-Boot's distro boot, written by `scons sdimage`.",
         f"default {_LABEL}",
@@ -84,9 +109,13 @@ def extlinux_conf(board_name: str, append: str, fdt: str | None = None) -> str:
     ]
     if fdt is not None:
         lines.append(f"    fdt /dtb/{fdt}")
-    # With no append line U-Boot would leave its own `bootargs` in place,
-    # which on a board's U-Boot are Linux's. An empty one is an empty command line.
-    lines.append(f"    append {append}".rstrip())
+    # An `append` line with nothing after it is a syntax error to U-Boot
+    # 2023.01, which then crashes (a load access fault). Without the line
+    # U-Boot leaves `bootargs` as they are: unset on QEMU's U-Boot, whatever
+    # a board's environment holds (often Linux's words, which the kernel
+    # logs and ignores). extlinux has no way to say "an empty command line".
+    if append.strip():
+        lines.append(f"    append {append.strip()}")
     return "\n".join(lines) + "\n"
 
 
@@ -146,13 +175,14 @@ def read_file(sd_image: Path, name: str) -> str:
     return _run(["mtype", "-i", f"{sd_image}@@{PARTITION_OFFSET}", f"::/{name}"])
 
 
-def extlinux_append(sd_image: Path) -> str:
-    """The command line the image's extlinux.conf gives the kernel."""
+def extlinux_append(sd_image: Path) -> str | None:
+    """The command line the image's extlinux.conf gives the kernel; None
+    without an `append` line, when the kernel gets U-Boot's own `bootargs`."""
     for line in read_file(sd_image, "extlinux/extlinux.conf").splitlines():
         words = line.split(maxsplit=1)
         if words and words[0] == "append":
             return words[1] if len(words) > 1 else ""
-    raise SdImageError(f"{sd_image}: extlinux/extlinux.conf has no append line")
+    return None
 
 
 def _require_tools() -> None:
