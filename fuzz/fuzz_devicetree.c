@@ -91,6 +91,20 @@ static void open_device_tree(struct boot *boot)
     machine_read_timebase(machine);
 }
 
+/* The memory map grows on the host heap: the loader's grows into the DRAM
+ * it maps, which the host has not got. The change that needs room gets it
+ * either way. */
+static bool grow_on_heap(struct memmap *map)
+{
+    uint32_t capacity = map->capacity ? map->capacity * 2 : 16;
+    struct boot_region *regions = realloc(map->regions, capacity * sizeof(*regions));
+    if (regions == NULL)
+        fuzz_fail("no host memory for %u memory regions", capacity);
+    map->regions = regions;
+    map->capacity = capacity;
+    return true;
+}
+
 /* The memory map's promise (lib/include/aubade/memmap.h): regions sorted,
  * non-empty and apart, and exactly the banks' bytes, whatever was claimed. */
 static void check_memory_map(const struct boot *boot)
@@ -99,8 +113,8 @@ static void check_memory_map(const struct boot *boot)
     uint64_t bank_bytes = 0, region_bytes = 0;
     for (uint32_t i = 0; i < boot->machine.bank_count; i++)
         bank_bytes += boot->machine.banks[i].size;
-    if (memory->count > BOOTINFO_MAX_REGIONS)
-        fuzz_fail("memory map of %u regions", memory->count);
+    if (memory->count > memory->capacity)
+        fuzz_fail("memory map of %u regions in room for %u", memory->count, memory->capacity);
     for (uint32_t i = 0; i < memory->count; i++) {
         const struct boot_region *region = &memory->regions[i];
         if (region->size == 0 || region->base + region->size < region->base)
@@ -141,7 +155,7 @@ static void find_memory(struct boot *boot)
         uint64_t first_page = align_down(range->base, SV39_PAGE_SIZE);
         if (!memmap_claim(&boot->memory, first_page,
                           align_up(end, SV39_PAGE_SIZE) - first_page, range->kind))
-            loader_panic("memmap-full", "more than %d memory regions", BOOTINFO_MAX_REGIONS);
+            fuzz_fail("a claim was refused by a map that can grow");
     }
     check_memory_map(boot);
 }
@@ -153,7 +167,7 @@ static void set_up_harts(struct boot *boot)
     machine_read_harts(machine);
     if (machine->hart_count == 0 || machine->hart_count > BOOTINFO_MAX_HARTS)
         fuzz_fail("accepted %u harts", machine->hart_count);
-    char ids[BOOTINFO_MAX_HARTS * 21];
+    static char ids[BOOTINFO_MAX_HARTS * 21];
     if (fmt_id_list(ids, sizeof(ids), machine->harts, machine->hart_count) >= sizeof(ids))
         fuzz_fail("hart ids overflow main.c's %zu-byte list", sizeof(ids));
 }
@@ -320,11 +334,12 @@ static void walk_tree(const struct fdt *dt)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct boot boot = {.input = data, .input_size = size};
+    struct boot boot = {.input = data, .input_size = size, .memory = {.grow = grow_on_heap}};
     fuzz_run(boot_loader, &boot);
     if (boot.blob) {
         walk_tree(&boot.machine.dt);
         free(boot.blob);
     }
+    free(boot.memory.regions);
     return 0;
 }

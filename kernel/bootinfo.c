@@ -8,11 +8,18 @@
 const struct boot_info *boot_info;
 const struct boot_info *handed_boot_info;
 
+struct boot_region *boot_info_regions(const struct boot_info *info)
+{
+    /* Not phys_to_virt(): this runs before boot_info is set. */
+    return (struct boot_region *)(uintptr_t)(info->regions_phys + info->direct_map_offset);
+}
+
 /* Whether [start, end) lies inside one region of the loader's image. */
 static bool in_loader_image(const struct boot_info *info, uint64_t start, uint64_t end)
 {
-    for (uint32_t i = 0; i < info->region_count && i < BOOTINFO_MAX_REGIONS; i++) {
-        const struct boot_region *region = &info->regions[i];
+    const struct boot_region *regions = boot_info_regions(info);
+    for (uint32_t i = 0; i < info->region_count; i++) {
+        const struct boot_region *region = &regions[i];
         if (region->kind == BOOT_REGION_LOADER && start >= region->base &&
             end <= region->base + region->size)
             return true;

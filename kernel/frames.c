@@ -61,8 +61,9 @@ struct free_block {
 
 static struct memmap physical;
 static uint64_t free_lists[MAX_ORDER + 1];
-/* Free memory no block has been cut from yet, from the low end. */
-static struct boot_range untouched[BOOTINFO_MAX_REGIONS];
+/* Free memory no block has been cut from yet, from the low end: one range
+ * per free region of the map, in an array sized for them (frames_init). */
+static struct boot_range *untouched;
 static uint32_t untouched_count;
 static uint64_t untouched_bytes;
 static uint64_t free_bytes;
@@ -218,27 +219,60 @@ static uint32_t free_range(uint64_t start, uint64_t end, enum provenance provena
     return blocks;
 }
 
+/* The page-aligned part of a free region, or an empty range. */
+static struct boot_range free_part(const struct boot_region *region)
+{
+    uint64_t start = align_up(region->base, PAGE_SIZE);
+    uint64_t end = align_down(region->base + region->size, PAGE_SIZE);
+    if (region->kind != BOOT_REGION_USABLE || start >= end)
+        return (struct boot_range){0, 0};
+    return (struct boot_range){start, end};
+}
+
 void frames_init(void)
 {
     const struct boot_info *info = boot_info;
-    if (info->region_count > BOOTINFO_MAX_REGIONS)
-        kernel_panic("bootinfo-regions", "%u memory regions, at most %d", info->region_count,
-                     BOOTINFO_MAX_REGIONS);
-    physical.count = info->region_count;
-    memcpy(physical.regions, info->regions, info->region_count * sizeof(info->regions[0]));
+    /* BootInfo's map, in place: its memory is the kernel's for good, and
+     * the kernel only ever changes the kind of whole regions, which needs
+     * no room. */
+    physical = (struct memmap){
+        .regions = boot_info_regions(info),
+        .count = info->region_count,
+        .capacity = info->region_count,
+    };
     for (unsigned order = 0; order <= MAX_ORDER; order++)
         free_lists[order] = NO_BLOCK;
     magic_key = random_u64();
 
+    /* 1. The untouched list needs an entry per free region, however many
+     *    the loader left: its pages come from the start of the first free
+     *    region with room for them, allocated for good. */
+    uint32_t ranges = 0;
+    for (uint32_t i = 0; i < physical.count; i++)
+        ranges += free_part(&physical.regions[i]).end != 0;
+    uint64_t list_bytes = align_up(ranges * sizeof(*untouched), PAGE_SIZE);
+    uint32_t host = 0;
+    for (; host < physical.count; host++) {
+        struct boot_range range = free_part(&physical.regions[host]);
+        if (range.end - range.start > list_bytes)
+            break;
+    }
+    if (host == physical.count)
+        kernel_panic("out-of-memory", "no free 0x%lx bytes for the list of %u free ranges",
+                     list_bytes, ranges);
+    untouched = phys_to_virt(free_part(&physical.regions[host]).start);
+    allocated_bytes += list_bytes;
+
+    /* 2. Every free region is untouched memory, less that list. */
     for (uint32_t i = 0; i < physical.count; i++) {
-        const struct boot_region *region = &physical.regions[i];
-        uint64_t start = align_up(region->base, PAGE_SIZE);
-        uint64_t end = align_down(region->base + region->size, PAGE_SIZE);
-        if (region->kind != BOOT_REGION_USABLE || start >= end)
+        struct boot_range range = free_part(&physical.regions[i]);
+        if (range.end == 0)
             continue;
-        untouched[untouched_count++] = (struct boot_range){start, end};
-        untouched_bytes += end - start;
-        log_debug("mm", "add", "range=0x%lx-0x%lx", start, end);
+        if (i == host)
+            range.start += list_bytes;
+        untouched[untouched_count++] = range;
+        untouched_bytes += range.end - range.start;
+        log_debug("mm", "add", "range=0x%lx-0x%lx", range.start, range.end);
     }
 }
 

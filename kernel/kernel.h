@@ -16,6 +16,8 @@
 extern const struct boot_info *handed_boot_info;
 extern const struct boot_info *boot_info;
 void boot_info_accept(void);
+/* BootInfo's memory map (region_count entries), through the direct map. */
+struct boot_region *boot_info_regions(const struct boot_info *info);
 
 /* The device tree (devicetree.c) and the clock it gives. */
 extern struct fdt device_tree;

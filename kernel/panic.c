@@ -112,7 +112,7 @@ void panic_begin(void)
 /* The harts in `state`, as a list for the report's last line. */
 static void list_harts(char *text, size_t size, enum stop_state state)
 {
-    uint64_t ids[BOOTINFO_MAX_HARTS];
+    static uint64_t ids[BOOTINFO_MAX_HARTS]; /* only the panic's owner gets here */
     uint32_t count = 0;
     for (uint32_t i = 0; boot_info && i < boot_info->hart_count; i++)
         if (online_other(i) && __atomic_load_n(&stop_states[i], __ATOMIC_ACQUIRE) == state)
@@ -138,7 +138,10 @@ static void log_where_stopped(void)
 void panic_end(void)
 {
     log_where_stopped();
-    char stopped[BOOTINFO_MAX_HARTS * 21], panicked[sizeof(stopped)], running[sizeof(stopped)];
+    /* Static: at BOOTINFO_MAX_HARTS they would take 8 KiB of a stack that
+     * may be the 4 KiB trap stack. Only the panic's owner gets here. */
+    static char stopped[BOOTINFO_MAX_HARTS * 21], panicked[sizeof(stopped)],
+        running[sizeof(stopped)];
     list_harts(stopped, sizeof(stopped), STOPPED);
     list_harts(panicked, sizeof(panicked), PANICKED);
     list_harts(running, sizeof(running), RUNNING);

@@ -145,14 +145,16 @@ static bool any_hart_on_its_way(void)
     return false;
 }
 
+/* Once, on the boot hart: the lists are static, not 3.7 KiB of its stack
+ * at BOOTINFO_MAX_HARTS. */
 static void log_online_harts(void)
 {
-    uint64_t online[BOOTINFO_MAX_HARTS];
+    static uint64_t online[BOOTINFO_MAX_HARTS];
     uint32_t count = 0;
     for (uint32_t i = 0; i < boot_info->hart_count; i++)
         if (state_of(i) == HART_ONLINE)
             online[count++] = boot_info->harts[i].hart_id;
-    char ids[BOOTINFO_MAX_HARTS * 21];
+    static char ids[BOOTINFO_MAX_HARTS * 21];
     fmt_id_list(ids, sizeof(ids), online, count);
     log_event("kernel", "online", "count=%u ids=%s", count, ids);
 }
@@ -296,24 +298,38 @@ bool smp_call(uint64_t hart_id, void (*function)(void *argument), void *argument
     return ran;
 }
 
+/* Calls in flight at once from smp_call_everywhere: each waits on the
+ * caller's stack, of which a task has 16 KiB, so the harts of a large
+ * machine are called in rounds of this many. */
+#define CALLS_PER_ROUND 16
+
 unsigned smp_call_everywhere(void (*function)(void *argument), void *arguments, size_t size,
                              bool ran[BOOTINFO_MAX_HARTS])
 {
     uint64_t were_enabled = interrupts_disable();
-    struct call calls[BOOTINFO_MAX_HARTS];
+    struct call calls[CALLS_PER_ROUND];
     uint32_t mine = hart_index(current_hart);
     unsigned count = 1;
-    for (uint32_t i = 0; i < boot_info->hart_count; i++) {
-        calls[i] = (struct call){.function = function,
-                                 .argument = (uint8_t *)arguments + i * size};
-        ran[i] = i != mine && call_start(boot_info->harts[i].hart_id, &calls[i]);
-        count += ran[i];
-    }
-    function((uint8_t *)arguments + mine * size);
     ran[mine] = true;
-    for (uint32_t i = 0; i < boot_info->hart_count; i++)
-        if (ran[i] && i != mine)
-            call_wait(&calls[i]);
+    for (uint32_t first = 0; first < boot_info->hart_count; first += CALLS_PER_ROUND) {
+        uint32_t end = boot_info->hart_count - first < CALLS_PER_ROUND
+                           ? boot_info->hart_count
+                           : first + CALLS_PER_ROUND;
+        for (uint32_t i = first; i < end; i++) {
+            if (i == mine)
+                continue;
+            calls[i - first] = (struct call){.function = function,
+                                             .argument = (uint8_t *)arguments + i * size};
+            ran[i] = call_start(boot_info->harts[i].hart_id, &calls[i - first]);
+            count += ran[i];
+        }
+        /* This hart's share, while the first round runs theirs. */
+        if (first == 0)
+            function((uint8_t *)arguments + mine * size);
+        for (uint32_t i = first; i < end; i++)
+            if (ran[i] && i != mine)
+                call_wait(&calls[i - first]);
+    }
     interrupts_restore(were_enabled);
     return count;
 }

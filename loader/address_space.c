@@ -110,7 +110,10 @@ void map_direct(struct address_space *space, const struct machine *machine)
 {
     /* All of DRAM but the ranges marked no-map: firmware guards those with
      * PMP, and a mapping invites speculative accesses that fault. */
-    struct memmap mappable = {.count = 0};
+    /* Each bank is one region, each no-map range cuts one in three at most. */
+    static struct boot_region regions[MAX_MEMORY_BANKS + 2 * MAX_RESERVED_RANGES];
+    struct memmap mappable = {.regions = regions,
+                              .capacity = sizeof(regions) / sizeof(regions[0])};
     for (uint32_t i = 0; i < machine->bank_count; i++)
         memmap_add_bank(&mappable, machine->banks[i].base, machine->banks[i].size);
     for (uint32_t i = 0; i < machine->reserved_count; i++)

@@ -42,7 +42,8 @@ void machine_read_memory(struct machine *machine)
             if (bank.size == 0)
                 continue;
             if (machine->bank_count == MAX_MEMORY_BANKS)
-                loader_panic("dtb-too-many-banks", "more than %d memory banks",
+                loader_panic("dtb-too-many-banks",
+                             "more than %d memory banks (the loader's MAX_MEMORY_BANKS)",
                              MAX_MEMORY_BANKS);
             machine->banks[machine->bank_count++] = bank;
         }
@@ -56,7 +57,8 @@ static void add_reserved(struct machine *machine, struct reserved_range range)
     if (range.size == 0)
         return;
     if (machine->reserved_count == MAX_RESERVED_RANGES)
-        loader_panic("dtb-too-many-reserved", "more than %d reserved ranges",
+        loader_panic("dtb-too-many-reserved",
+                     "more than %d reserved ranges (the loader's MAX_RESERVED_RANGES)",
                      MAX_RESERVED_RANGES);
     machine->reserved[machine->reserved_count++] = range;
 }
@@ -103,36 +105,40 @@ void machine_read_reserved(struct machine *machine)
                           });
 }
 
-/* A hart the kernel can run on: enabled, RV64, and with an MMU that can do
- * Sv39 (every Sv48 or Sv57 MMU can). Monitor cores without an MMU, like the
- * E51 on SiFive's FU540, have no mmu-type and are left alone. */
-static bool hart_is_usable(const struct fdt *dt, int cpu)
-{
-    const char *isa = fdt_prop_string(dt, cpu, "riscv,isa");
-    const char *mmu = fdt_prop_string(dt, cpu, "mmu-type");
-    return is_device_type(dt, cpu, "cpu") && fdt_is_enabled(dt, cpu) && isa &&
-           strncmp(isa, "rv64", 4) == 0 && mmu &&
-           (strcmp(mmu, "riscv,sv39") == 0 || strcmp(mmu, "riscv,sv48") == 0 ||
-            strcmp(mmu, "riscv,sv57") == 0);
-}
-
+/* The harts the kernel can run on, by lib/cpus.c's verdict. Those it
+ * cannot (disabled, monitor cores without an MMU) are left alone, unless
+ * one would need what the kernel lacks: then the board is refused by name,
+ * rather than run on harts that misbehave. */
 void machine_read_harts(struct machine *machine)
 {
     const struct fdt *dt = &machine->dt;
     int cpus = subnode(dt, root(machine), "cpus");
-    bool boot_hart_found = false;
+    enum cpus_hart_verdict boot_hart_verdict = CPUS_HART_VERDICT_COUNT; /* no such node */
     for (int cpu = fdt_first_child(dt, cpus); cpu >= 0; cpu = fdt_next_sibling(dt, cpu)) {
-        uint64_t hart_id;
-        if (!hart_is_usable(dt, cpu) || !fdt_reg(dt, cpu, 0, &hart_id, &(uint64_t){0}))
+        enum cpus_hart_verdict verdict = cpus_hart_usable(dt, cpu);
+        uint64_t hart_id, size;
+        if (!fdt_reg(dt, cpu, 0, &hart_id, &size))
+            continue;
+        if (hart_id == machine->boot_hart)
+            boot_hart_verdict = verdict;
+        if (verdict == CPUS_HART_VENDOR_PAGE_ATTRIBUTES)
+            loader_panic("vendor-page-attributes",
+                         "hart %lu (%s) needs T-Head's page attributes (MAEE) for device "
+                         "memory, which this kernel does not set",
+                         hart_id, fdt_prop_string(dt, cpu, "compatible"));
+        if (verdict != CPUS_HART_USABLE)
             continue;
         if (machine->hart_count == BOOTINFO_MAX_HARTS)
-            loader_panic("dtb-too-many-harts", "more than %d usable harts", BOOTINFO_MAX_HARTS);
+            loader_panic("dtb-too-many-harts", "more than %d usable harts (BOOTINFO_MAX_HARTS)",
+                         BOOTINFO_MAX_HARTS);
         machine->harts[machine->hart_count++] = hart_id;
-        boot_hart_found |= hart_id == machine->boot_hart;
     }
-    if (!boot_hart_found)
-        loader_panic("dtb-boot-hart-missing",
-                     "boot hart %lu is not a usable cpu node under /cpus", machine->boot_hart);
+    if (boot_hart_verdict == CPUS_HART_VERDICT_COUNT)
+        loader_panic("dtb-boot-hart-missing", "no cpu node under /cpus has reg %lu, the boot hart",
+                     machine->boot_hart);
+    if (boot_hart_verdict != CPUS_HART_USABLE)
+        loader_panic("dtb-boot-hart-missing", "boot hart %lu's cpu node is not usable: %s",
+                     machine->boot_hart, cpus_hart_verdict_name(boot_hart_verdict));
 }
 
 void machine_read_chosen(struct machine *machine)

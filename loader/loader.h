@@ -23,8 +23,12 @@
 /* What is left of a slot for the TLS block. */
 #define KERNEL_TLS_MAX (PERCPU_SLOT_SIZE - GUARD_PAGE_SIZE - KERNEL_STACK_SIZE)
 
+/* What the loader holds from the tree, each refused by name when exceeded
+ * (reason=dtb-too-many-banks, dtb-too-many-reserved). Real boards have one
+ * to four banks and a dozen reserved ranges; SoCs with many coprocessors
+ * carve out a few dozen. The memory map has no such limit: it grows. */
 #define MAX_MEMORY_BANKS 16
-#define MAX_RESERVED_RANGES 32
+#define MAX_RESERVED_RANGES 128
 
 /* What the device tree says about the machine (devicetree.c). */
 struct reserved_range {

@@ -11,7 +11,16 @@
 #include "loader.h"
 
 static struct machine machine;
-static struct memmap memory;
+static bool grow_memory_map(struct memmap *map);
+/* The memory map starts in the loader's image, small, so that growing (into
+ * DRAM it claims from itself) is what every boot does, not a rare path. */
+#define MEMORY_MAP_FIRST_CAPACITY 16
+static struct boot_region first_regions[MEMORY_MAP_FIRST_CAPACITY];
+static struct memmap memory = {
+    .regions = first_regions,
+    .capacity = MEMORY_MAP_FIRST_CAPACITY,
+    .grow = grow_memory_map,
+};
 static struct elf_image kernel;
 static struct elf_image user;
 static struct address_space space;
@@ -41,6 +50,29 @@ static void open_device_tree(uint64_t boot_hart, uint64_t dtb_phys)
     log_event("loader", "start", "hart=%lu dtb=0x%lx", boot_hart, dtb_phys);
 }
 
+/* The memory map grows into memory it claims from itself, twice as large
+ * each time, as BootInfo memory: the last array is the one the kernel
+ * takes over. An earlier one in DRAM becomes loader memory, which the
+ * kernel reclaims. Growing needs memory: with none left, the change that
+ * needed room is refused and the loader stops with reason=out-of-memory,
+ * as it should. */
+static bool grow_memory_map(struct memmap *map)
+{
+    struct boot_region *old = map->regions;
+    uint64_t old_bytes = align_up(map->capacity * sizeof(*old), SV39_PAGE_SIZE);
+    uint32_t capacity = map->capacity * 2;
+    uint64_t bytes = align_up(capacity * sizeof(*old), SV39_PAGE_SIZE);
+    uint64_t phys = memmap_alloc(map, bytes, SV39_PAGE_SIZE, BOOT_REGION_BOOTINFO);
+    if (phys == 0)
+        return false;
+    memcpy((void *)(uintptr_t)phys, old, map->count * sizeof(*old));
+    map->regions = (struct boot_region *)(uintptr_t)phys;
+    map->capacity = (uint32_t)(bytes / sizeof(*old));
+    if (old != first_regions)
+        memmap_convert(map, (uintptr_t)old, old_bytes, BOOT_REGION_BOOTINFO, BOOT_REGION_LOADER);
+    return true;
+}
+
 /* 2. Physical memory: the DRAM banks, minus everything that is not free. */
 static void find_memory(void)
 {
@@ -67,7 +99,8 @@ static void find_memory(void)
         uint64_t first_page = align_down(range->base, SV39_PAGE_SIZE);
         if (!memmap_claim(&memory, first_page, align_up(end, SV39_PAGE_SIZE) - first_page,
                           range->kind))
-            loader_panic("memmap-full", "more than %d memory regions", BOOTINFO_MAX_REGIONS);
+            loader_panic("out-of-memory", "no free page to grow the memory map to %u regions",
+                         memory.count + MEMMAP_GROW_SPARE);
     }
 }
 
@@ -103,7 +136,8 @@ static struct boot_info *alloc_boot_info(void)
 static void set_up_harts(struct boot_info *info)
 {
     machine_read_harts(&machine);
-    char ids[BOOTINFO_MAX_HARTS * 21];
+    /* Up to 21 bytes an id: static, not on the loader's stack. */
+    static char ids[BOOTINFO_MAX_HARTS * 21];
     fmt_id_list(ids, sizeof(ids), machine.harts, machine.hart_count);
     log_event("loader", "harts", "count=%u ids=%s", machine.hart_count, ids);
     map_percpu(&space, &machine, &kernel, info);
@@ -126,8 +160,13 @@ static void fill_boot_info(struct boot_info *info)
         info->tls_template = (struct boot_tls_template){
             kernel.tls.vaddr, kernel.tls.filesz, kernel.tls.memsz, kernel.tls_align};
 
+    /* The map, in BootInfo memory, once no more memory will be claimed: a
+     * map still in the loader's image (that the kernel reclaims) is grown
+     * out of it first. */
+    if (memory.regions == first_regions && !memmap_grow(&memory))
+        loader_panic("out-of-memory", "no free page for the memory map");
     info->region_count = memory.count;
-    memcpy(info->regions, memory.regions, memory.count * sizeof(memory.regions[0]));
+    info->regions_phys = (uintptr_t)memory.regions;
 
     machine_read_chosen(&machine);
     if (machine.bootargs) {

@@ -22,7 +22,7 @@
 #define PROMPT "aubade> "
 /* Room for what the kernel reports: more harts, tasks or init calls than
  * these are counted but not listed. */
-#define MAX_HARTS 64
+#define MAX_HARTS 128 /* the kernel's BOOTINFO_MAX_HARTS */
 #define MAX_TASKS 128
 #define MAX_INIT_CALLS 64
 #define CMDLINE_SIZE 512
@@ -77,10 +77,10 @@ static void command_harts(const char *arguments)
     if (!succeeded("harts", count))
         return;
     size_t shown = min_count(count, MAX_HARTS);
-    uint64_t ids[MAX_HARTS];
+    static uint64_t ids[MAX_HARTS];
     for (size_t i = 0; i < shown; i++)
         ids[i] = harts[i].hart_id;
-    char list[MAX_HARTS * 21];
+    static char list[MAX_HARTS * 21];
     fmt_id_list(list, sizeof(list), ids, (uint32_t)shown);
     print("harts count=%ld ids=%s\n", count, list);
     for (size_t i = 0; i < shown; i++) {

@@ -13,10 +13,14 @@
 #include <stdint.h>
 
 #define BOOTINFO_MAGIC 0x4f464e49544f4f42ul /* "BOOTINFO", little-endian */
-#define BOOTINFO_VERSION 2
+#define BOOTINFO_VERSION 3
 
-#define BOOTINFO_MAX_REGIONS 64
-#define BOOTINFO_MAX_HARTS 64
+/* The most harts the kernel runs on: QEMU's virt machine and the OpenSBI
+ * it ships serve 128 (OpenSBI 1.1's hart masks have 128 bits), as many as
+ * two-socket SG2042 boards have. The loader refuses a tree with more usable
+ * harts (reason=dtb-too-many-harts); per-hart tables in the kernel are
+ * sized by it. */
+#define BOOTINFO_MAX_HARTS 128
 #define BOOTINFO_CMDLINE_MAX 512
 #define BOOTINFO_RNG_SEED_MAX 64
 
@@ -83,7 +87,9 @@ struct boot_info {
 
     uint32_t region_count;
     uint32_t hart_count;
-    struct boot_region regions[BOOTINFO_MAX_REGIONS];
+    /* The memory map: region_count entries at this physical address, as
+     * many as the machine needs, in BOOT_REGION_BOOTINFO memory. */
+    uint64_t regions_phys;
     struct boot_percpu harts[BOOTINFO_MAX_HARTS];
 
     uint32_t rng_seed_size;

@@ -10,25 +10,43 @@
 #include <stdbool.h>
 
 struct memmap {
+    struct boot_region *regions;
     uint32_t count;
-    struct boot_region regions[BOOTINFO_MAX_REGIONS];
+    uint32_t capacity; /* entries `regions` has room for */
+    /* Gives `regions` more room (a larger array holding the same entries,
+     * and the capacity to match), or returns false. NULL for a map that
+     * never grows: the kernel's, whose changes never cut a region. A map
+     * may call it in the middle of a change, so it may change the map
+     * itself (allocate from it) but has only MEMMAP_GROW_SPARE entries to
+     * spend. */
+    bool (*grow)(struct memmap *map);
+    bool growing; /* inside grow: it may not be called again */
 };
 
+/* What a change adds at most: a claim cuts one region in three; memmap_alloc
+ * is one claim. A map that grows keeps this many entries spare for the
+ * allocation growing makes, and grows before it has fewer. */
+#define MEMMAP_GROW_SPARE 2
+
 /* Adds a DRAM bank as usable memory; false if it overlaps another or the
- * map is full. */
+ * map is full and cannot grow. */
 bool memmap_add_bank(struct memmap *map, uint64_t base, uint64_t size);
 /* Gives the usable parts of [base, base + size) the kind `kind`; what is
  * already claimed keeps its kind, and what lies outside DRAM is ignored.
- * False if the map is full. */
+ * False if the map is full and cannot grow. */
 bool memmap_claim(struct memmap *map, uint64_t base, uint64_t size, enum boot_region_kind kind);
 /* Claims `size` bytes aligned to `align` (a power of two) from the lowest
  * usable memory; 0 when nothing fits. */
 uint64_t memmap_alloc(struct memmap *map, uint64_t size, uint64_t align,
                       enum boot_region_kind kind);
 /* The parts of [base, base + size) of kind `from` become kind `to`; false
- * if the map is full. */
+ * if the map is full and cannot grow. Whole regions changing kind need no
+ * room. */
 bool memmap_convert(struct memmap *map, uint64_t base, uint64_t size,
                     enum boot_region_kind from, enum boot_region_kind to);
+/* Gives the map more room now, through its grow function; false if it has
+ * none, is already growing, or cannot. */
+bool memmap_grow(struct memmap *map);
 uint64_t memmap_bytes(const struct memmap *map, enum boot_region_kind kind);
 
 /* The word the boot log uses for a kind: "free", "kernel", "dtb", ... */
