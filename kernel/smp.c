@@ -22,7 +22,8 @@
 #include "kernel.h"
 #include "task.h"
 
-/* A hart that has not said `kernel: early` by then is left out of the boot. */
+/* A hart that has not said `kernel: early` this long after the last hart
+ * that did is left out of the boot. */
 #define ARRIVAL_TIMEOUT_MS 2000
 #define MAX_RESTARTS 3
 
@@ -145,6 +146,15 @@ static bool any_hart_on_its_way(void)
     return false;
 }
 
+/* Harts in the kernel: arriving or online. */
+static uint32_t arrived_count(void)
+{
+    uint32_t count = 0;
+    for (uint32_t i = 0; i < boot_info->hart_count; i++)
+        count += state_of(i) == HART_ARRIVING || state_of(i) == HART_ONLINE;
+    return count;
+}
+
 /* Once, on the boot hart: the lists are static, not 3.7 KiB of its stack
  * at BOOTINFO_MAX_HARTS. */
 static void log_online_harts(void)
@@ -165,10 +175,20 @@ void smp_start_harts(void)
         if (boot_info->harts[i].hart_id != current_hart)
             start_hart(i);
 
-    /* 1. Wait for every started hart to arrive, or for the deadline. */
+    /* 1. Wait for every started hart to arrive, or for the deadline. The
+     *    deadline is for the next arrival, not for them all: 128 vCPUs on a
+     *    two-core host come in one by one over seconds, and each arrival
+     *    shows the machine is moving. A hart that never comes is still
+     *    given up ARRIVAL_TIMEOUT_MS after the last one that did. */
+    uint32_t arrived = arrived_count();
     uint64_t deadline = read_time() + timebase_hz * ARRIVAL_TIMEOUT_MS / 1000;
-    while (any_hart_on_its_way() && read_time() < deadline)
+    while (any_hart_on_its_way() && read_time() < deadline) {
         restart_stopped_harts();
+        if (arrived_count() != arrived) {
+            arrived = arrived_count();
+            deadline = read_time() + timebase_hz * ARRIVAL_TIMEOUT_MS / 1000;
+        }
+    }
     /* 2. A hart still not in the kernel is left out, and said so. */
     for (uint32_t i = 0; i < boot_info->hart_count; i++)
         if (change_state(i, HART_STARTING, HART_OFFLINE))
