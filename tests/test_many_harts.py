@@ -16,6 +16,7 @@ import fdt
 import pytest
 from configurations import TEST_LOG_DIR, VIRT, built
 from harness.boot import POWEROFF_BOOT, Boot, BootStep, run_boot
+from harness.machine import Machine
 from harness.qemu_target import QemuTarget
 
 from aubade.qemu import QemuConfig, dump_device_tree
@@ -70,6 +71,37 @@ def test_tree_with_isa_extensions_and_no_isa_string_boots(tmp_path: Path) -> Non
     assert boot.event("loader", "harts").list_field("ids") == ["0", "1", "2", "3"]
     assert sorted(_online_ids(boot), key=int) == ["0", "1", "2", "3"]
     assert len(boot.events_of("kernel", "late")) == 4
+
+
+def test_t_head_c906_without_svpbmt_is_refused_by_name(tmp_path: Path) -> None:
+    """The loader refuses the board rather than map device memory with
+    page attributes that such a hart reads as T-Head's own (MAEE)."""
+    config = QemuConfig(VIRT, built(VIRT, "Image"), smp=2, memory="256M", append="poweroff")
+    tree = _edited_virt_tree(tmp_path, config)
+    for cpu in tree.get_node("/cpus").nodes:
+        if cpu.name.startswith("cpu@"):
+            assert "svpbmt" not in cpu.get_property("riscv,isa").value
+            cpu.remove_property("compatible")
+            cpu.append(fdt.PropStrings("compatible", "thead,c906", "riscv"))
+    edited = tmp_path / "c906.dtb"
+    edited.write_bytes(tree.to_dtb(version=17))
+
+    name = "virt-smp2-thead-c906"
+    machine = Machine(
+        name,
+        QemuTarget(replace(config, extra_args=("-dtb", str(edited)))),
+        TEST_LOG_DIR / f"{name}.log",
+    )
+    try:
+        machine.power_on()
+        panic = machine.wait_for("loader", "panic", timeout=30)
+        status = machine.wait_exit(timeout=10)
+    finally:
+        machine.close()
+    report = machine.report("the T-Head hart was not refused as expected")
+    assert panic.field("reason") == "vendor-page-attributes", report
+    assert "thead,c906" in "\n".join(machine.lines), report
+    assert status != 0, report
 
 
 def test_tree_with_thirty_reserved_ranges_boots(tmp_path: Path) -> None:

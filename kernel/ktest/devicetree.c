@@ -19,6 +19,23 @@ KTEST(devicetree, cpus_found)
     KTEST_EXPECT(t, count >= boot_info->hart_count);
 }
 
+/* The kernel judges the harts as the loader did: the same lib/cpus.c. */
+KTEST(devicetree, bootinfo_harts_are_the_usable_cpu_nodes)
+{
+    int cpus = fdt_find(&device_tree, "/cpus");
+    KTEST_ASSERT(t, cpus >= 0);
+    uint32_t usable = 0;
+    for (int cpu = fdt_first_child(&device_tree, cpus); cpu >= 0;
+         cpu = fdt_next_sibling(&device_tree, cpu))
+        usable += cpus_hart_usable(&device_tree, cpu) == CPUS_HART_USABLE;
+    KTEST_EXPECT_EQ(t, usable, boot_info->hart_count);
+    for (uint32_t i = 0; i < boot_info->hart_count; i++) {
+        int cpu = cpus_find_hart(&device_tree, boot_info->harts[i].hart_id);
+        KTEST_ASSERT(t, cpu >= 0);
+        KTEST_EXPECT_EQ(t, cpus_hart_usable(&device_tree, cpu), CPUS_HART_USABLE);
+    }
+}
+
 KTEST(devicetree, every_usable_hart_has_a_cpu_intc)
 {
     for (uint32_t i = 0; i < boot_info->hart_count; i++) {
