@@ -208,7 +208,8 @@ static void boot_loader(void *context)
  * nodes together, by the kind of value they read. The fdt API finds
  * properties by name only. */
 static const char *const string_properties[] = {
-    "compatible", "status", "device_type", "riscv,isa", "mmu-type", "stdout-path", "bootargs",
+    "compatible",           "status",   "device_type", "riscv,isa", "riscv,isa-base",
+    "riscv,isa-extensions", "mmu-type", "stdout-path", "bootargs",
 };
 static const char *const number_properties[] = {
     "#address-cells", "#size-cells", "timebase-frequency", "clock-frequency", "reg-shift",
