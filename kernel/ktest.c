@@ -31,6 +31,12 @@ struct totals {
     unsigned passed, failed, skipped;
 };
 
+unsigned ktest_rounds_per_hart(unsigned rounds)
+{
+    uint32_t harts = boot_info->hart_count;
+    return harts <= KTEST_FULL_HARTS ? rounds : rounds * KTEST_FULL_HARTS / harts;
+}
+
 bool ktest_requested(void)
 {
     return cmdline_has("ktest") || cmdline_value("ktest") != NULL;

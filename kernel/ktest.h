@@ -64,6 +64,16 @@ __attribute__((format(printf, 2, 3))) void ktest_note(struct ktest *t, const cha
 /* The case cannot run here (say why); it is reported as skipped. */
 void ktest_skip(struct ktest *t, const char *reason);
 
+/* How many rounds each hart runs in a case that runs every hart at once
+ * with interrupts off (smp_call_everywhere): `rounds` on up to
+ * KTEST_FULL_HARTS harts, and beyond, the same total shared out. Each
+ * hart's share is work with interrupts off, and on a host with fewer cores
+ * than harts the harts' shares are run one after another: at 2000 rounds
+ * each, 128 vCPUs on two cores kept a hart without a tick for over 10 s,
+ * which the lockup watch rightly reports. */
+#define KTEST_FULL_HARTS 8
+unsigned ktest_rounds_per_hart(unsigned rounds);
+
 /* `ktest` or `ktest=suite,...` is on the command line. */
 bool ktest_requested(void);
 /* With `ktest` on the command line: runs the cases it selects, then powers

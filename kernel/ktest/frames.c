@@ -185,6 +185,7 @@ KTEST(frames, exhaustion)
 
 struct churn {
     uint64_t tag;
+    unsigned rounds;
     bool ok;
 };
 
@@ -196,7 +197,7 @@ static void churn(void *argument)
     struct churn *run = argument;
     uint64_t blocks[CHURN_SLOTS] = {0}, sizes[CHURN_SLOTS] = {0};
     run->ok = true;
-    for (unsigned round = 0; round < 2000; round++) {
+    for (unsigned round = 0; round < run->rounds; round++) {
         uint64_t random = random_u64();
         unsigned slot = random % CHURN_SLOTS;
         if (blocks[slot] == 0) {
@@ -223,7 +224,9 @@ KTEST(frames, every_hart_at_once)
     bool ran[BOOTINFO_MAX_HARTS];
     uint64_t before = frames_free_bytes();
     for (uint32_t i = 0; i < boot_info->hart_count; i++)
-        runs[i] = (struct churn){.tag = (uint64_t)(i + 1) << 32, .ok = false};
+        runs[i] = (struct churn){.tag = (uint64_t)(i + 1) << 32,
+                                 .rounds = ktest_rounds_per_hart(2000),
+                                 .ok = false};
     smp_call_everywhere(churn, runs, sizeof(runs[0]), ran);
     for (uint32_t i = 0; i < boot_info->hart_count; i++)
         if (ran[i] && !KTEST_EXPECT(t, runs[i].ok))

@@ -181,7 +181,7 @@ KTEST(heap, every_hart_at_once)
     static struct stress runs[BOOTINFO_MAX_HARTS];
     bool ran[BOOTINFO_MAX_HARTS];
     for (uint32_t i = 0; i < boot_info->hart_count; i++)
-        runs[i] = (struct stress){.rounds = 5000, .ok = false};
+        runs[i] = (struct stress){.rounds = ktest_rounds_per_hart(5000), .ok = false};
     unsigned harts = smp_call_everywhere(stress, runs, sizeof(runs[0]), ran);
     for (uint32_t i = 0; i < boot_info->hart_count; i++)
         if (ran[i] && !KTEST_EXPECT(t, runs[i].ok))
