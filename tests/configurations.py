@@ -179,8 +179,11 @@ U_BOOT_CONFIGS = tuple(
     for smp in (1, 4)
 )
 
-# Interrupt controllers (issue 15): virt with two NUMA sockets, each with a
-# PLIC of its own that reaches only its own harts.
+# Interrupt controllers (issue 15): virt with the AIA's APLIC in direct
+# mode, the APLIC with IMSICs (MSIs), and two NUMA sockets, each with a PLIC
+# of its own that reaches only its own harts.
+APLIC = MachineVariant("aplic", machine_options=("aia=aplic",))
+APLIC_IMSIC = MachineVariant("aplic-imsic", machine_options=("aia=aplic-imsic",))
 NUMA_SOCKETS = MachineVariant(
     "numa2",
     extra_args=(
@@ -190,7 +193,11 @@ NUMA_SOCKETS = MachineVariant(
         *("-numa", "node,memdev=m1,cpus=2-3"),
     ),
 )
-IRQ_CONFIGS = (BootConfig(VIRT, 4, "512M", variant=NUMA_SOCKETS),)
+IRQ_CONFIGS = (
+    BootConfig(VIRT, 4, "256M", variant=APLIC),
+    BootConfig(VIRT, 4, "256M", variant=APLIC_IMSIC),
+    BootConfig(VIRT, 4, "512M", variant=NUMA_SOCKETS),
+)
 BOOT_CONFIGS = VIRT_CONFIGS + REPEATED_CONFIGS + SIFIVE_U_CONFIGS + U_BOOT_CONFIGS + IRQ_CONFIGS
 # The kernel's own test cases (`ktest`): on several harts, and on both boards.
 KTEST_CONFIGS = (

@@ -1,12 +1,15 @@
-"""Device interrupts, end to end: bytes typed on the console reach the kernel.
+"""Device interrupts, end to end: what is typed on the console reaches the shell.
 
-Each machine boots without `poweroff` and with `loglevel=debug`, so that once
-every hart has said `kernel: late` the machine idles with its interrupts on.
-"hello\\r" typed on the console must come back as `console: rx` traces that
-count its bytes, printed by the hart the kernel routed the UART's interrupt
-to (`irq: route`): the boot hart, wherever the UART's controller reaches it.
-The machines: virt; sifive_u, whose PLIC contexts are numbered otherwise;
-virt with two NUMA sockets, a PLIC each.
+Each machine boots without `poweroff` and with `loglevel=debug` to the
+shell's prompt. A command typed there must be answered, and its bytes must
+come back as `console: rx` traces that count them, printed by the hart the
+kernel routed the UART's interrupt to (`irq: route`): the boot hart,
+wherever the UART's controller reaches it.
+
+The machines are one of each interrupt controller the kernel drives: the
+PLIC (virt; sifive_u, whose contexts are numbered otherwise; virt with two
+NUMA sockets, a PLIC each), the APLIC in direct mode and the APLIC sending
+MSIs to IMSICs.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from pathlib import Path
 import fdt
 import pytest
 from configurations import (
+    APLIC,
+    APLIC_IMSIC,
     NUMA_SOCKETS,
     SIFIVE_U,
     TEST_LOG_DIR,
@@ -29,12 +34,15 @@ from harness.qemu_target import QemuTarget
 from aubade.bootlog import Event
 from aubade.qemu import dump_device_tree
 
-TYPED = b"hello\r"
+WORD = "typed-through"
+TYPED = f"echo {WORD}\r".encode()
+PROMPT = "aubade> "
 CAUSE_SUPERVISOR_EXTERNAL = 9
 # sifive_u at -smp 3: two U54s, so that the boot hart is not the only one.
 MACHINES = (
     BootConfig(VIRT, 2, "256M"),
     BootConfig(SIFIVE_U, 3, SIFIVE_U.qemu.memory),
+    *(BootConfig(VIRT, 4, "256M", variant=variant) for variant in (APLIC, APLIC_IMSIC)),
     BootConfig(VIRT, 4, "512M", variant=NUMA_SOCKETS),
 )
 
@@ -64,7 +72,7 @@ def _harts_reached(dtb: Path) -> set[int]:
 
 
 @pytest.mark.parametrize("config", MACHINES, ids=[config.id for config in MACHINES])
-def test_typed_bytes_are_received_by_the_hart_the_interrupt_is_routed_to(
+def test_typed_command_is_answered_and_received_by_the_hart_routed_to(
     config: BootConfig,
 ) -> None:
     name = f"{config.id}-console-rx"
@@ -78,13 +86,16 @@ def test_typed_bytes_are_received_by_the_hart_the_interrupt_is_routed_to(
         route = machine.wait_for("irq", "route", timeout=15)
         for _ in range(online.int_field("count")):
             machine.wait_for("kernel", "late", timeout=15)
+        machine.wait_for_text(PROMPT, timeout=10)
         machine.send(TYPED)
+        answer = machine.wait_for_text(PROMPT, timeout=10)
         while sum(event.int_field("bytes") for event in received) < len(TYPED):
             received.append(machine.wait_for("console", "rx", timeout=10))
     finally:
         machine.close()
 
     report = machine.report(f"{TYPED!r} was not received as expected")
+    assert WORD in answer.lines, report
     assert sum(event.int_field("bytes") for event in received) == len(TYPED), report
     reached = _harts_reached(dump_device_tree(qemu, TEST_LOG_DIR / f"{name}.dtb"))
     routed = route.int_field("hart")
