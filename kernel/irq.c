@@ -88,10 +88,12 @@ enum irq_result irq_register(const struct fdt *dt, int node, uint32_t index, uin
         target = boot_info->harts[i].hart_id;
         routed = smp_is_online(target) && chip->route(chip, &irq, target, action);
     }
+    if (!routed && hart == IRQ_ANY_HART)
+        kernel_panic("irq-hart", "%s: %s %s has no S-mode context for any online hart",
+                     fdt_name(dt, node), chip->name, fdt_name(dt, chip->node));
     if (!routed)
-        kernel_panic("irq-hart", "%s: interrupt for %s %lu, which has no S-mode context on %s %s",
-                     fdt_name(dt, node), hart == IRQ_ANY_HART ? "any hart, such as" : "hart",
-                     target, chip->name, fdt_name(dt, chip->node));
+        kernel_panic("irq-hart", "%s: interrupt for hart %lu, which has no S-mode context on %s %s",
+                     fdt_name(dt, node), hart, chip->name, fdt_name(dt, chip->node));
     log_debug("irq", "route", "node=%s chip=%s hart=%lu", fdt_name(dt, node),
               fdt_name(dt, chip->node), target);
     return IRQ_REGISTERED;
