@@ -7,6 +7,10 @@ virt's own tree is edited and handed over with -dtb, as a board's would be:
   take it as the PLIC it is, and typed input reaches the shell;
 - the UART's interrupt-parent made a controller no driver takes: the kernel
   says so by name (`irq-no-driver`), rather than deferring for ever;
+- the PLIC left with one hart's S-mode context, the last hart's: the
+  UART's interrupt goes to that hart, not the boot hart (as on a NUMA
+  socket whose PLIC does not reach the boot hart), and typed input is
+  answered;
 - the PLIC left with machine-mode contexts only: no hart can take the
   UART's interrupt, which is `irq-hart`, named, not a console that never
   answers.
@@ -28,6 +32,7 @@ from aubade.qemu import QemuConfig, dump_device_tree
 
 TIMEOUT_SECONDS = 30
 CAUSE_SUPERVISOR_EXTERNAL = 9
+NO_CAUSE = 0xFFFFFFFF
 UNKNOWN_CONTROLLER_PHANDLE = 0x5EED
 CONFIG = QemuConfig(VIRT, built(VIRT, "Image"), smp=2, memory="256M", append="poweroff")
 
@@ -90,12 +95,54 @@ def test_uart_whose_controller_has_no_driver_panics_naming_it(tmp_path: Path) ->
     assert "interrupt-controller@3000000 (acme,intc) has no driver" in detail, report
 
 
-def _machine_mode_contexts_only(tree: fdt.FDT, uart: fdt.Node, plic: fdt.Node) -> None:
+def _pairs(plic: fdt.Node) -> list[tuple[int, int]]:
+    """The PLIC's interrupts-extended: (cpu-intc phandle, cause) per context."""
     cells = list(plic.get_property("interrupts-extended").data)
-    pairs = list(zip(cells[::2], cells[1::2], strict=True))
-    kept = [cell for pair in pairs if pair[1] != CAUSE_SUPERVISOR_EXTERNAL for cell in pair]
-    assert len(kept) < len(cells), "the PLIC has no S-mode context to take out"
-    plic.set_property("interrupts-extended", kept)
+    return list(zip(cells[::2], cells[1::2], strict=True))
+
+
+def _drop_s_mode_contexts(plic: fdt.Node, keep: Callable[[int], bool]) -> None:
+    """Mark the S-mode contexts of the harts (by cpu-intc phandle) not kept as
+    absent. Contexts are numbered by position, so an absent one keeps its
+    place with cause -1, as OpenSBI marks the M-mode ones it hides."""
+    pairs = _pairs(plic)
+    edited = [
+        (phandle, NO_CAUSE if cause == CAUSE_SUPERVISOR_EXTERNAL and not keep(phandle) else cause)
+        for phandle, cause in pairs
+    ]
+    assert edited != pairs, "the PLIC has no S-mode context to take out"
+    plic.set_property("interrupts-extended", [cell for pair in edited for cell in pair])
+
+
+def _only_last_hart_in_s_mode(tree: fdt.FDT, uart: fdt.Node, plic: fdt.Node) -> None:
+    last = [phandle for phandle, cause in _pairs(plic) if cause == CAUSE_SUPERVISOR_EXTERNAL][-1]
+    _drop_s_mode_contexts(plic, lambda phandle: phandle == last)
+
+
+def test_uart_goes_to_a_hart_its_plic_reaches_when_the_boot_hart_is_not_one(
+    tmp_path: Path,
+) -> None:
+    config = replace(CONFIG, smp=4, append="loglevel=debug")
+    config = _with_edited_tree(tmp_path, config, _only_last_hart_in_s_mode)
+    name = "virt-plic-last-hart-only"
+    machine = Machine(name, QemuTarget(config), TEST_LOG_DIR / f"{name}.log")
+    try:
+        machine.power_on()
+        harts = machine.wait_for("loader", "harts", TIMEOUT_SECONDS).int_list_field("ids")
+        route = machine.wait_for("irq", "route", TIMEOUT_SECONDS)
+        machine.wait_for_text("aubade> ", TIMEOUT_SECONDS)
+        machine.send(b"echo typed-to-the-last-hart\r")
+        machine.wait_for_text("\ntyped-to-the-last-hart", TIMEOUT_SECONDS)
+        received = machine.wait_for("console", "rx", TIMEOUT_SECONDS)
+    finally:
+        machine.close()
+    report = machine.report("routed elsewhere")
+    assert route.int_field("hart") == max(harts), report
+    assert received.int_field("cpu") == max(harts), report
+
+
+def _machine_mode_contexts_only(tree: fdt.FDT, uart: fdt.Node, plic: fdt.Node) -> None:
+    _drop_s_mode_contexts(plic, lambda phandle: False)
 
 
 def test_uart_whose_controller_reaches_no_hart_panics_naming_it(tmp_path: Path) -> None:
