@@ -75,8 +75,8 @@ struct aplic {
     uintptr_t registers;
     uint32_t source_count; /* riscv,num-sources */
     struct irq_chip *imsic; /* MSI mode: the IMSIC of msi-parent; NULL in direct mode */
-    uint32_t *idcs;        /* direct mode: each hart's IDC by BootInfo index */
-    uint32_t *hart_indexes; /* direct mode: the hart index each IDC is targeted by */
+    uint32_t *idcs;         /* direct mode: each hart's IDC by BootInfo index */
+    uint32_t *hart_indexes; /* direct mode: the hart index a target names it by, likewise */
     uint32_t outputs;       /* harts the kernel can route to */
     struct source *sources; /* by source number */
 };
@@ -117,8 +117,8 @@ static bool target_for(struct aplic *aplic, struct source *source, uint64_t hart
     if (aplic->imsic == NULL) {
         if (aplic->outputs == 0 || aplic->idcs[irq_hart_index(hart)] == NO_IDC)
             return false;
-        uint32_t idc = aplic->idcs[irq_hart_index(hart)];
-        *target = aplic->hart_indexes[idc] << APLIC_TARGET_HART_SHIFT | APLIC_TARGET_PRIORITY;
+        *target = aplic->hart_indexes[irq_hart_index(hart)] << APLIC_TARGET_HART_SHIFT |
+                  APLIC_TARGET_PRIORITY;
         return true;
     }
     uint32_t identity, hart_index;
@@ -200,12 +200,10 @@ static enum probe_result find_idcs(const struct fdt *dt, struct aplic *aplic)
             return PROBE_BOUND;
         if (output == IRQ_OUTPUT_DEFER)
             return PROBE_DEFER;
-        if (idc >= boot_info->hart_count * 2)
-            kernel_panic("dtb-aplic", "%s: more IDCs than the kernel tracks",
-                         fdt_name(dt, aplic->chip.node));
-        aplic->hart_indexes[idc] = indexes && len > 4 * idc ? fdt_be32(indexes + 4 * idc) : idc;
         if (output == IRQ_OUTPUT_SUPERVISOR) {
-            aplic->idcs[irq_hart_index(hart)] = idc;
+            uint32_t i = irq_hart_index(hart);
+            aplic->idcs[i] = idc;
+            aplic->hart_indexes[i] = indexes && len > 4 * idc ? fdt_be32(indexes + 4 * idc) : idc;
             aplic->outputs++;
         }
     }
@@ -238,7 +236,7 @@ static enum probe_result aplic_probe(const struct fdt *dt, int node)
                      fdt_name(dt, node), APLIC_MAX_SOURCES);
     struct aplic *aplic = kzalloc(sizeof *aplic);
     uint32_t *idcs = kmalloc(boot_info->hart_count * sizeof *idcs);
-    uint32_t *hart_indexes = kmalloc(boot_info->hart_count * 2 * sizeof *hart_indexes);
+    uint32_t *hart_indexes = kmalloc(boot_info->hart_count * sizeof *hart_indexes);
     struct source *table = kzalloc((sources + 1) * sizeof *table);
     if (!aplic || !idcs || !hart_indexes || !table)
         kernel_panic("out-of-memory", "%s: no memory for the APLIC's tables", fdt_name(dt, node));
