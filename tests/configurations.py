@@ -203,6 +203,9 @@ BOOT_CONFIGS = VIRT_CONFIGS + REPEATED_CONFIGS + SIFIVE_U_CONFIGS + U_BOOT_CONFI
 KTEST_CONFIGS = (
     BootConfig(VIRT, 4, "512M", append="ktest"),
     BootConfig(SIFIVE_U, 5, SIFIVE_U.qemu.memory, append="ktest"),
+    # The device-tree cases read the console's interrupt controller: an APLIC
+    # sending MSIs to IMSICs here.
+    BootConfig(VIRT, 4, "256M", append="ktest", variant=APLIC_IMSIC),
 )
 
 
