@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include <aubade/fmt.h>
+#include <aubade/irqchip.h>
 
 #include "harness.h"
 #include "loader.h"
@@ -229,6 +230,8 @@ static const char *const compatibles[] = {"ns16550a", "sifive,uart0", "sifive,te
  * parent, and a long reg would make one input slow without finding more. */
 #define WALK_MAX_REG_ENTRIES 64
 #define WALK_MAX_PATH 256
+/* Interrupts looked at per node: each rescans interrupts-extended. */
+#define WALK_MAX_IRQS 4
 
 static void walk_properties(const struct fdt *dt, int node)
 {
@@ -263,6 +266,19 @@ static void walk_properties(const struct fdt *dt, int node)
     const uint8_t *reference = fdt_prop(dt, node, "interrupt-parent", &len);
     if (reference && len == 4)
         fdt_by_phandle(dt, fdt_be32(reference));
+
+    /* Every interrupt it has, as the kernel's irq layer reads them: a
+     * specifier that fits, from a controller that is a node. */
+    struct fdt_irq irq;
+    for (uint32_t i = 0; i < WALK_MAX_IRQS && fdt_irq_at(dt, node, i, &irq); i++) {
+        if (irq.cell_count > FDT_IRQ_MAX_CELLS || fdt_name(dt, irq.parent) == NULL)
+            fuzz_fail("node at %d: interrupt %u has %u cells, parent %d", node, i,
+                      irq.cell_count, irq.parent);
+        const char *driver = irqchip_driver(dt, irq.parent);
+        if (driver && !fdt_is_compatible(dt, irq.parent, driver))
+            fuzz_fail("node at %d: irqchip_driver names %s, not one of its compatibles",
+                      irq.parent, driver);
+    }
 }
 
 static void walk_children(const struct fdt *dt, int parent, unsigned depth, char *path,

@@ -1,7 +1,8 @@
 /*
  * What is typed on the console. The early console (lib/console.c) only
  * writes; this driver of the same UARTs takes the node stdout-path names,
- * turns its receive interrupt on, routes it to the boot hart and, in the
+ * turns its receive interrupt on, routes it to the boot hart (or, if its
+ * interrupt controller cannot reach that one, another hart) and, in the
  * handler, drains the UART's receive FIFO into a ring buffer that
  * console_read() empties. Other UARTs of the same kind are left alone.
  */
@@ -117,24 +118,10 @@ static bool is_stdout(const struct fdt *dt, int node)
     return path && fdt_find(dt, path) == node;
 }
 
-/* The UART's interrupt source, at the controller its interrupt-parent names. */
-static uint32_t interrupt_source(const struct fdt *dt, int node, int *controller)
-{
-    uint32_t len;
-    const uint8_t *interrupts = fdt_prop(dt, node, "interrupts", &len);
-    *controller = fdt_interrupt_parent(dt, node);
-    if (interrupts == NULL || len != 4 || *controller < 0)
-        kernel_panic("dtb-console", "%s: needs one cell of interrupts and an interrupt-parent",
-                     fdt_name(dt, node));
-    return fdt_be32(interrupts);
-}
-
 static enum probe_result console_probe(const struct fdt *dt, int node)
 {
     if (!is_stdout(dt, node))
         return PROBE_IGNORED;
-    int controller;
-    uint32_t source = interrupt_source(dt, node, &controller);
     switch (uart_registers_init(&console_uart.registers, dt, node, device_map)) {
     case UART_READY:
         break;
@@ -149,7 +136,9 @@ static enum probe_result console_probe(const struct fdt *dt, int node)
     bool sifive = fdt_is_compatible(dt, node, "sifive,uart0");
     console_uart.receive = sifive ? sifive_uart_receive : ns16550_receive;
 
-    if (irq_register(controller, source, boot_info->boot_hart, receive_interrupt, &console_uart) ==
+    /* Its first interrupt, whatever controller the tree sends it to, to the
+     * boot hart where that controller reaches it. */
+    if (irq_register(dt, node, 0, IRQ_ANY_HART, receive_interrupt, &console_uart) ==
         IRQ_NO_CONTROLLER)
         return PROBE_DEFER;
     if (sifive) {

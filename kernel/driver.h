@@ -3,9 +3,9 @@
  *
  * A driver declares itself where it is written:
  *
- *     DRIVER(plic, plic_probe, "sifive,plic-1.0.0", "riscv,plic0");
+ *     DRIVER(console, console_probe, "ns16550a", "ns16550", "sifive,uart0");
  *
- * which defines `plic_driver`, named "plic", in the .drivers section; the linker script
+ * which defines `console_driver`, named "console", in the .drivers section; the linker script
  * gathers them between __drivers_start and __drivers_end, so the table
  * needs no central list. In Main, devices_enumerate() walks every enabled
  * node of the device tree and probes the driver its `compatible` names.
@@ -29,8 +29,14 @@ struct driver {
 
 #define DRIVER(name, probe_function, ...)                                                     \
     static const char *const name##_compatible[] = {__VA_ARGS__, NULL};                       \
+    DRIVER_LIST(name, probe_function, name##_compatible)
+
+/* A driver whose compatible list is defined elsewhere: the interrupt
+ * controllers' lists are lib/'s (<aubade/irqchip.h>), which the host's
+ * tools/boardcheck reads too. */
+#define DRIVER_LIST(name, probe_function, compatible_list)                                    \
     const struct driver name##_driver __attribute__((used, section(".drivers"), aligned(8))) = { \
-        #name, name##_compatible, probe_function}
+        #name, compatible_list, probe_function}
 
 extern const struct driver __drivers_start[], __drivers_end[];
 

@@ -13,7 +13,7 @@
  * interrupt. The tick is told where it interrupted the hart (the lockup
  * watch reports it). */
 void timer_interrupt(uintptr_t interrupted_pc); /* scause 5, supervisor timer: timer.c */
-void external_interrupt(void); /* scause 9, supervisor external: plic.c */
+void external_interrupt(void); /* scause 9, supervisor external: irq.c */
 void software_interrupt(void); /* scause 1, supervisor software (IPI): smp.c */
 
 /* Whether this hart is in one of them (trap.c). */

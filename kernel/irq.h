@@ -1,31 +1,92 @@
 /*
- * Device interrupts (plic.c): a driver asks for an interrupt source of its
- * interrupt controller, named by the controller's node, to be delivered to
- * a hart and handled by a function of its own.
+ * Device interrupts, whatever the controller (irq.c).
+ *
+ * A device driver asks for one of its node's interrupts (the index-th entry
+ * of `interrupts` or `interrupts-extended`) to be delivered to a hart and
+ * handled by a function of its own. The controller that interrupt goes to
+ * is found through the device tree (fdt_irq_at) and does the routing: a
+ * PLIC context (plic.c), an APLIC interrupt delivery control (aplic.c), or
+ * an MSI into a hart's IMSIC interrupt file (aplic.c in MSI mode, imsic.c).
+ *
+ * Controller drivers register an irq_chip when they probe; the hart's
+ * supervisor external interrupt asks every chip for what it holds pending
+ * for that hart.
  */
 #ifndef IRQ_H
 #define IRQ_H
 
+#include <stdbool.h>
 #include <stdint.h>
+
+#include <aubade/fdt.h>
 
 typedef void (*irq_handler)(void *context);
 
-enum irq_result {
-    IRQ_REGISTERED,
-    IRQ_NO_CONTROLLER, /* no driver runs that node (yet): the caller defers */
+struct irq_action {
+    irq_handler handler;
+    void *context;
 };
 
-/* From now on, interrupt `source` of `controller` goes to `hart`, where
- * handler(context) runs in trap context with interrupts off. In Main, on
- * the boot hart. Panics on a source the controller does not have, one
- * already taken, or a hart it cannot reach. */
-enum irq_result irq_register(int controller, uint32_t source, uint64_t hart, irq_handler handler,
-                             void *context);
+struct irq_chip {
+    const char *name; /* the driver's ("plic"), for reports */
+    int node;
+    /* Routes the interrupt `irq` names (its parent is this chip) to `hart`,
+     * where `action` runs from then on; false if the hart has no S-mode
+     * context on this chip. Panics on a specifier it cannot take. NULL for
+     * a chip that takes no wired interrupts (an IMSIC: MSIs only). */
+    bool (*route)(struct irq_chip *chip, const struct fdt_irq *irq, uint64_t hart,
+                  struct irq_action action);
+    /* Late, on each hart: opens its context to interrupts (or NULL). */
+    void (*start_hart)(struct irq_chip *chip);
+    /* In this hart's external interrupt: claims, handles and completes what
+     * the chip holds pending for it (or NULL: a chip that sends MSIs). */
+    void (*take)(struct irq_chip *chip);
+};
+
+/* A controller driver's probe: the chip now takes interrupts for its node. */
+void irq_chip_add(struct irq_chip *chip);
+/* The chip of an interrupt-controller node, or NULL if none was added (yet). */
+struct irq_chip *irq_chip_of(int node);
+
+enum irq_result {
+    IRQ_REGISTERED,
+    IRQ_NO_CONTROLLER, /* the controller's driver has not probed (yet): the caller defers */
+};
+
+/* For irq_register: the boot hart if the controller reaches it, else the
+ * first online hart (in BootInfo's order) that it does. A PLIC of one NUMA
+ * socket reaches only that socket's harts, and the boot hart may be on the
+ * other. */
+#define IRQ_ANY_HART UINT64_MAX
+
+/* From now on, interrupt `index` of `node` goes to `hart` (or IRQ_ANY_HART),
+ * where handler(context) runs in trap context with interrupts off. In
+ * Main, on the boot hart; traced as `irq: route`. Panics (`irq-*`) on an
+ * interrupt the tree does not describe, a controller the kernel has no
+ * driver for, a source the controller does not have or has given already,
+ * or a hart it cannot reach. */
+enum irq_result irq_register(const struct fdt *dt, int node, uint32_t index, uint64_t hart,
+                             irq_handler handler, void *context);
+
+/* Runs the action a controller found for `line`; panics (`unexpected-irq`)
+ * on a line no driver registered. */
+void irq_dispatch(const struct irq_chip *chip, const struct irq_action *action, uint32_t line);
+
+/* A controller's outputs are its `interrupts-extended` entries, <cpu-intc
+ * cause> each; the kernel uses those with cause 9, the supervisor external
+ * interrupt of a hart it runs on. */
+enum irq_output {
+    IRQ_OUTPUT_SUPERVISOR, /* *hart is a hart the kernel runs on */
+    IRQ_OUTPUT_OTHER,      /* machine mode's (firmware's), or a hart the kernel leaves alone */
+    IRQ_OUTPUT_END,        /* no output `index` */
+    IRQ_OUTPUT_DEFER,      /* its riscv,cpu-intc has not probed yet */
+};
+enum irq_output irq_output_hart(const struct fdt *dt, int node, uint32_t index, uint64_t *hart);
+
+/* A hart's index in BootInfo, for the per-hart tables of controllers. */
+uint32_t irq_hart_index(uint64_t hart);
 
 /* Late, per CPU: this hart takes the interrupts routed to it. */
 void irq_start_hart(void);
-
-/* The interrupt controller's node, or a negative value if none was probed. */
-int irq_controller(void);
 
 #endif

@@ -4,20 +4,33 @@
  * highest-priority pending source of its context, handles it and completes
  * it.
  *
+ * A machine may have several: QEMU's virt with two NUMA sockets has one per
+ * socket, each with contexts only for its own harts. Each is a chip of its
+ * own (irq.h); a hart with no context on any of them is fine until an
+ * interrupt is routed to it.
+ *
  * Contexts are numbered by the order of the node's interrupts-extended:
  * pair n (the phandle of a hart's riscv,cpu-intc, a cause) is context n.
  * Cause 9 is that hart's supervisor external interrupt, the context the
  * kernel uses; 11 is its machine-mode one, firmware's, never touched. The
  * numbering differs between boards (sifive_u's E51 has only an M context),
  * so nothing here assumes it.
+ *
+ * T-Head's C9xx PLIC (`thead,c900-plic`) has the same registers, but its
+ * gateway does not pass an interrupt's next edge on until the previous one
+ * is completed, and it keeps no count of edges: an edge-triggered source is
+ * completed before its handler runs, or an edge arriving meanwhile is lost
+ * (Linux's PLIC_QUIRK_EDGE_INTERRUPT). Its specifiers have two cells,
+ * <source trigger>, trigger as in Linux's IRQ_TYPE_* (1, 2: edge; 4, 8:
+ * level). Firmware opens its registers to S-mode (its control register's
+ * S_PER bit), as OpenSBI does.
  */
-#include <aubade/csr.h>
+#include <aubade/irqchip.h>
 #include <aubade/log.h>
 #include <aubade/mmio.h>
+#include <aubade/string.h>
 
-#include "cpu_intc.h"
 #include "driver.h"
-#include "interrupts.h"
 #include "irq.h"
 #include "kernel.h"
 
@@ -27,63 +40,105 @@
 #define PLIC_CLAIM(context) (0x200004ul + 0x1000ul * (context))
 #define PLIC_MAX_SOURCES 1024 /* source 0 means "none" */
 
-#define CAUSE_SUPERVISOR_EXTERNAL 9
+#define IRQ_TYPE_EDGE_BOTH 3 /* bits 0 and 1: rising, falling */
 #define NO_CONTEXT UINT32_MAX
 
-struct irq_action {
-    irq_handler handler;
-    void *context;
+struct plic {
+    struct irq_chip chip; /* first: the chip's address is the PLIC's */
+    uintptr_t registers;
+    uint32_t source_count;  /* riscv,ndev: sources are 1..source_count */
+    bool completes_edges_first; /* T-Head's */
+    uint32_t *contexts;     /* the S-mode context of each hart, by BootInfo index */
+    struct irq_action *actions; /* by source */
+    bool *edge;             /* by source: complete before handling (T-Head) */
 };
 
-static int plic_node = FDT_ERR_NOT_FOUND;
-static uintptr_t registers;
-static uint32_t source_count; /* riscv,ndev: sources are 1..source_count */
-/* The S-mode context of each hart, by its index in BootInfo. */
-static uint32_t contexts[BOOTINFO_MAX_HARTS];
-static struct irq_action actions[PLIC_MAX_SOURCES];
-
-static uint32_t hart_index(uint64_t hart_id)
+/* Which S-mode context each hart the kernel runs on has, if any, into
+ * `contexts` (by BootInfo index). Defers while a named cpu-intc is yet to
+ * be probed. */
+static enum probe_result find_contexts(const struct fdt *dt, int node, uint32_t *contexts,
+                                       uint32_t *supervisor_contexts)
 {
-    return (uint32_t)(percpu_of(hart_id) - boot_info->harts);
-}
-
-/* Which context each hart the kernel runs on has; every online hart needs
- * one. Defers while a named cpu-intc is yet to be probed. */
-static enum probe_result find_contexts(const struct fdt *dt, int node)
-{
-    uint32_t len;
-    const uint8_t *cells = fdt_prop(dt, node, "interrupts-extended", &len);
-    if (cells == NULL || len == 0 || len % 8)
-        kernel_panic("dtb-plic", "%s: interrupts-extended is missing or not <phandle cause> pairs",
-                     fdt_name(dt, node));
+    *supervisor_contexts = 0;
     for (uint32_t i = 0; i < boot_info->hart_count; i++)
         contexts[i] = NO_CONTEXT;
-    for (uint32_t context = 0; context < len / 8; context++) {
-        uint32_t phandle = fdt_be32(cells + 8 * context);
-        uint32_t cause = fdt_be32(cells + 8 * context + 4);
-        uint64_t hart;
-        if (!cpu_intc_hart(phandle, &hart)) {
-            int intc = fdt_by_phandle(dt, phandle);
-            if (intc >= 0 && fdt_is_compatible(dt, intc, "riscv,cpu-intc"))
-                return PROBE_DEFER;
-            kernel_panic("dtb-plic", "%s: interrupts-extended names phandle %u, no riscv,cpu-intc",
-                         fdt_name(dt, node), phandle);
+    uint64_t hart;
+    for (uint32_t context = 0;; context++) {
+        switch (irq_output_hart(dt, node, context, &hart)) {
+        case IRQ_OUTPUT_END:
+            return PROBE_BOUND;
+        case IRQ_OUTPUT_DEFER:
+            return PROBE_DEFER;
+        case IRQ_OUTPUT_OTHER:
+            break;
+        case IRQ_OUTPUT_SUPERVISOR:
+            contexts[irq_hart_index(hart)] = context;
+            ++*supervisor_contexts;
+            break;
         }
-        if (cause == CAUSE_SUPERVISOR_EXTERNAL && percpu_of(hart))
-            contexts[hart_index(hart)] = context;
     }
-    for (uint32_t i = 0; i < boot_info->hart_count; i++)
-        if (contexts[i] == NO_CONTEXT && smp_is_online(boot_info->harts[i].hart_id))
-            kernel_panic("dtb-plic", "%s: interrupts-extended has no S-mode context for hart %lu",
-                         fdt_name(dt, node), boot_info->harts[i].hart_id);
-    return PROBE_BOUND;
+}
+
+static uint32_t context_of(const struct plic *plic, uint64_t hart)
+{
+    return plic->contexts[irq_hart_index(hart)];
+}
+
+static bool plic_route(struct irq_chip *chip, const struct fdt_irq *irq, uint64_t hart,
+                       struct irq_action action)
+{
+    struct plic *plic = (struct plic *)chip;
+    const char *name = fdt_name(&device_tree, chip->node);
+    if (irq->cell_count != 1 && irq->cell_count != 2)
+        kernel_panic("irq-specifier", "%s: #interrupt-cells %u, not <source> or <source trigger>",
+                     name, irq->cell_count);
+    uint32_t source = irq->cells[0];
+    if (source == 0 || source > plic->source_count)
+        kernel_panic("irq-source", "%s: source %u is not one of 1-%u", name, source,
+                     plic->source_count);
+    if (plic->actions[source].handler)
+        kernel_panic("irq-source", "%s: source %u is taken already", name, source);
+    uint32_t context = context_of(plic, hart);
+    if (context == NO_CONTEXT)
+        return false;
+    plic->actions[source] = action;
+    plic->edge[source] = plic->completes_edges_first && irq->cell_count == 2 &&
+                         (irq->cells[1] & IRQ_TYPE_EDGE_BOTH);
+    uintptr_t enable = plic->registers + PLIC_ENABLE(context, source);
+    mmio_write32(plic->registers + PLIC_PRIORITY(source), 1);
+    mmio_write32(enable, mmio_read32(enable) | 1u << (source % 32));
+    return true;
+}
+
+static void plic_start_hart(struct irq_chip *chip)
+{
+    struct plic *plic = (struct plic *)chip;
+    uint32_t context = context_of(plic, current_hart);
+    if (context != NO_CONTEXT)
+        mmio_write32(plic->registers + PLIC_THRESHOLD(context), 0);
+}
+
+static void plic_take(struct irq_chip *chip)
+{
+    struct plic *plic = (struct plic *)chip;
+    uint32_t context = context_of(plic, current_hart);
+    if (context == NO_CONTEXT)
+        return;
+    uintptr_t claim = plic->registers + PLIC_CLAIM(context);
+    for (uint32_t source; (source = mmio_read32(claim)) != 0;) {
+        /* A source past riscv,ndev is the hardware's lie: no action of ours. */
+        bool known = source <= plic->source_count;
+        bool edge = known && plic->edge[source];
+        if (edge)
+            mmio_write32(claim, source);
+        irq_dispatch(chip, known ? &plic->actions[source] : &(struct irq_action){0}, source);
+        if (!edge)
+            mmio_write32(claim, source);
+    }
 }
 
 static enum probe_result plic_probe(const struct fdt *dt, int node)
 {
-    if (plic_node >= 0)
-        kernel_panic("dtb-plic", "%s: a second PLIC, and one is all the kernel drives",
-                     fdt_name(dt, node));
     uint64_t base, size, sources;
     if (!fdt_reg(dt, node, 0, &base, &size))
         kernel_panic("dtb-plic", "%s: reg is missing or malformed", fdt_name(dt, node));
@@ -91,67 +146,48 @@ static enum probe_result plic_probe(const struct fdt *dt, int node)
         sources >= PLIC_MAX_SOURCES)
         kernel_panic("dtb-plic", "%s: riscv,ndev is missing or not 1-%d", fdt_name(dt, node),
                      PLIC_MAX_SOURCES - 1);
-    if (find_contexts(dt, node) == PROBE_DEFER)
+    uint32_t *contexts = kmalloc(boot_info->hart_count * sizeof *contexts);
+    if (contexts == NULL)
+        kernel_panic("out-of-memory", "%s: no memory for the PLIC's tables", fdt_name(dt, node));
+    uint32_t supervisor_contexts;
+    if (find_contexts(dt, node, contexts, &supervisor_contexts) == PROBE_DEFER) {
+        kfree(contexts);
         return PROBE_DEFER;
-    registers = device_map(base, size);
-    if (registers == 0)
-        kernel_panic("dtb-plic", "%s: reg 0x%lx+0x%lx cannot be mapped", fdt_name(dt, node), base,
-                     size);
-    plic_node = node;
-    source_count = (uint32_t)sources;
-
-    /* Firmware may have left sources enabled: none reaches the kernel
-     * until a driver registers it. */
-    for (uint32_t i = 0; i < boot_info->hart_count; i++)
-        for (uint32_t source = 0; source <= source_count && contexts[i] != NO_CONTEXT; source += 32)
-            mmio_write32(registers + PLIC_ENABLE(contexts[i], source), 0);
-    log_debug("plic", "found", "sources=%u harts=%u", source_count, boot_info->hart_count);
+    }
+    struct plic *plic = kzalloc(sizeof *plic);
+    struct irq_action *actions = kzalloc((sources + 1) * sizeof *actions);
+    bool *edge = kzalloc((sources + 1) * sizeof *edge);
+    if (!plic || !actions || !edge)
+        kernel_panic("out-of-memory", "%s: no memory for the PLIC's tables", fdt_name(dt, node));
+    *plic = (struct plic){
+        .chip = {.name = "plic",
+                 .node = node,
+                 .route = plic_route,
+                 .start_hart = plic_start_hart,
+                 .take = plic_take},
+        .source_count = (uint32_t)sources,
+        .completes_edges_first = strcmp(irqchip_driver(dt, node), "thead,c900-plic") == 0,
+        .contexts = contexts,
+        .actions = actions,
+        .edge = edge,
+    };
+    /* Firmware's alone (machine-mode contexts only): the kernel neither maps
+     * it nor routes to it; routing a device here is irq-hart's panic. */
+    if (supervisor_contexts > 0) {
+        plic->registers = device_map(base, size);
+        if (plic->registers == 0)
+            kernel_panic("dtb-plic", "%s: reg 0x%lx+0x%lx cannot be mapped", fdt_name(dt, node),
+                         base, size);
+        /* Firmware may have left sources enabled: none reaches the kernel
+         * until a driver registers it. */
+        for (uint32_t i = 0; i < boot_info->hart_count; i++)
+            for (uint32_t source = 0; source <= sources && contexts[i] != NO_CONTEXT; source += 32)
+                mmio_write32(plic->registers + PLIC_ENABLE(contexts[i], source), 0);
+    }
+    irq_chip_add(&plic->chip);
+    log_debug("plic", "found", "node=%s sources=%u contexts=%u", fdt_name(dt, node),
+              plic->source_count, supervisor_contexts);
     return PROBE_BOUND;
 }
 
-DRIVER(plic, plic_probe, "sifive,plic-1.0.0", "riscv,plic0");
-
-int irq_controller(void)
-{
-    return plic_node;
-}
-
-enum irq_result irq_register(int controller, uint32_t source, uint64_t hart, irq_handler handler,
-                             void *context)
-{
-    if (plic_node < 0 || controller != plic_node)
-        return IRQ_NO_CONTROLLER;
-    if (source == 0 || source > source_count)
-        kernel_panic("irq-source", "source %u is not one of the PLIC's 1-%u", source,
-                     source_count);
-    if (actions[source].handler)
-        kernel_panic("irq-source", "source %u is taken already", source);
-    if (percpu_of(hart) == NULL || contexts[hart_index(hart)] == NO_CONTEXT)
-        kernel_panic("irq-hart", "source %u for hart %lu, which has no PLIC context", source,
-                     hart);
-    actions[source] = (struct irq_action){handler, context};
-    uintptr_t enable = registers + PLIC_ENABLE(contexts[hart_index(hart)], source);
-    mmio_write32(registers + PLIC_PRIORITY(source), 1);
-    mmio_write32(enable, mmio_read32(enable) | 1u << (source % 32));
-    return IRQ_REGISTERED;
-}
-
-void irq_start_hart(void)
-{
-    if (plic_node < 0)
-        return; /* a machine without a PLIC has no device interrupts to take */
-    mmio_write32(registers + PLIC_THRESHOLD(contexts[hart_index(current_hart)]), 0);
-    csr_set(sie, SIE_SEIE);
-}
-
-void external_interrupt(void)
-{
-    uintptr_t claim = registers + PLIC_CLAIM(contexts[hart_index(current_hart)]);
-    for (uint32_t source; (source = mmio_read32(claim)) != 0;) {
-        const struct irq_action *action = &actions[source];
-        if (action->handler == NULL)
-            kernel_panic("unexpected-irq", "PLIC source %u, which no driver registered", source);
-        action->handler(action->context);
-        mmio_write32(claim, source);
-    }
-}
+DRIVER_LIST(plic, plic_probe, irqchip_plic_compatible);

@@ -455,6 +455,67 @@ int fdt_interrupt_parent(const struct fdt *dt, int node)
     return FDT_ERR_NOT_FOUND;
 }
 
+/* The #interrupt-cells of an interrupt controller; false if it has none
+ * or more than a specifier may hold. */
+static bool interrupt_cells(const struct fdt *dt, int controller, uint32_t *cells)
+{
+    uint32_t len;
+    const uint8_t *value = fdt_prop(dt, controller, "#interrupt-cells", &len);
+    if (value == NULL || len != 4 || fdt_be32(value) > FDT_IRQ_MAX_CELLS)
+        return false;
+    *cells = fdt_be32(value);
+    return true;
+}
+
+static void copy_specifier(const uint8_t *cells, struct fdt_irq *irq)
+{
+    for (uint32_t i = 0; i < irq->cell_count; i++)
+        irq->cells[i] = fdt_be32(cells + 4 * i);
+}
+
+/* Entries of interrupts-extended differ in size (each is its controller's
+ * #interrupt-cells long), so reaching entry `index` means walking the ones
+ * before it. */
+static bool extended_irq_at(const struct fdt *dt, const uint8_t *entries, uint32_t len,
+                            uint32_t index, struct fdt_irq *irq)
+{
+    for (uint32_t at = 0, entry = 0; at < len; entry++) {
+        if (len - at < 4)
+            return false;
+        irq->parent = fdt_by_phandle(dt, fdt_be32(entries + at));
+        if (irq->parent < 0 || !interrupt_cells(dt, irq->parent, &irq->cell_count))
+            return false;
+        at += 4;
+        if (len - at < 4 * irq->cell_count)
+            return false;
+        if (entry == index) {
+            copy_specifier(entries + at, irq);
+            return true;
+        }
+        at += 4 * irq->cell_count;
+    }
+    return false;
+}
+
+bool fdt_irq_at(const struct fdt *dt, int node, uint32_t index, struct fdt_irq *irq)
+{
+    uint32_t len;
+    const uint8_t *entries = fdt_prop(dt, node, "interrupts-extended", &len);
+    if (entries)
+        return extended_irq_at(dt, entries, len, index, irq);
+    entries = fdt_prop(dt, node, "interrupts", &len);
+    if (entries == NULL)
+        return false;
+    irq->parent = fdt_interrupt_parent(dt, node);
+    /* Without cells, `interrupts` cannot say how many interrupts it holds. */
+    if (irq->parent < 0 || !interrupt_cells(dt, irq->parent, &irq->cell_count) ||
+        irq->cell_count == 0 || len % (4 * irq->cell_count) != 0 ||
+        index >= len / (4 * irq->cell_count))
+        return false;
+    copy_specifier(entries + 4 * irq->cell_count * index, irq);
+    return true;
+}
+
 /* #address-cells or #size-cells of `node`, with the specification's defaults. */
 static uint32_t cell_count(const struct fdt *dt, int node, const char *name, uint32_t fallback)
 {

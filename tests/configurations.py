@@ -49,6 +49,18 @@ def built(board: Board, name: str) -> Path:
 
 
 @dataclass(frozen=True)
+class MachineVariant:
+    """A QEMU machine built otherwise than the board's plain one: another
+    interrupt controller, NUMA sockets. Its name goes into the ids."""
+
+    name: str
+    machine_options: tuple[str, ...] = ()
+    """Options of `-machine` (`aia=aplic`)."""
+    extra_args: tuple[str, ...] = ()
+    """More QEMU arguments (memory backends and `-numa` nodes)."""
+
+
+@dataclass(frozen=True)
 class BootConfig:
     """A QEMU configuration the boot tests run on."""
 
@@ -61,10 +73,13 @@ class BootConfig:
     via_u_boot: bool = False
     """Firmware enters the board's U-Boot, whose distro boot finds the Image
     and the command line (`append`) on an SD image, as on a dev board."""
+    variant: MachineVariant | None = None
 
     @property
     def id(self) -> str:
         machine = f"{self.board.name}-smp{self.smp}-{self.memory}"
+        if self.variant is not None:
+            machine += f"-{self.variant.name}"
         if self.via_u_boot:
             machine += "-uboot"
         # Named for another command line, so that its log is not the boot tests' log.
@@ -97,6 +112,8 @@ class BootConfig:
             memory=self.memory,
             append="" if self.via_u_boot else self.append,
             sd_image=self.sd_image,
+            machine_options=() if self.variant is None else self.variant.machine_options,
+            extra_args=() if self.variant is None else self.variant.extra_args,
         )
 
     def target(self) -> Target:
@@ -161,11 +178,34 @@ U_BOOT_CONFIGS = tuple(
     BootConfig(VIRT, smp, "256M", append=f"poweroff {EXTLINUX_WORD}", via_u_boot=True)
     for smp in (1, 4)
 )
-BOOT_CONFIGS = VIRT_CONFIGS + REPEATED_CONFIGS + SIFIVE_U_CONFIGS + U_BOOT_CONFIGS
+
+# Interrupt controllers (issue 15): virt with the AIA's APLIC in direct
+# mode, the APLIC with IMSICs (MSIs), and two NUMA sockets, each with a PLIC
+# of its own that reaches only its own harts.
+APLIC = MachineVariant("aplic", machine_options=("aia=aplic",))
+APLIC_IMSIC = MachineVariant("aplic-imsic", machine_options=("aia=aplic-imsic",))
+NUMA_SOCKETS = MachineVariant(
+    "numa2",
+    extra_args=(
+        *("-object", "memory-backend-ram,id=m0,size=256M"),
+        *("-object", "memory-backend-ram,id=m1,size=256M"),
+        *("-numa", "node,memdev=m0,cpus=0-1"),
+        *("-numa", "node,memdev=m1,cpus=2-3"),
+    ),
+)
+IRQ_CONFIGS = (
+    BootConfig(VIRT, 4, "256M", variant=APLIC),
+    BootConfig(VIRT, 4, "256M", variant=APLIC_IMSIC),
+    BootConfig(VIRT, 4, "512M", variant=NUMA_SOCKETS),
+)
+BOOT_CONFIGS = VIRT_CONFIGS + REPEATED_CONFIGS + SIFIVE_U_CONFIGS + U_BOOT_CONFIGS + IRQ_CONFIGS
 # The kernel's own test cases (`ktest`): on several harts, and on both boards.
 KTEST_CONFIGS = (
     BootConfig(VIRT, 4, "512M", append="ktest"),
     BootConfig(SIFIVE_U, 5, SIFIVE_U.qemu.memory, append="ktest"),
+    # The device-tree cases read the console's interrupt controller: an APLIC
+    # sending MSIs to IMSICs here.
+    BootConfig(VIRT, 4, "256M", append="ktest", variant=APLIC_IMSIC),
 )
 
 

@@ -52,18 +52,38 @@ KTEST(devicetree, every_usable_hart_has_a_cpu_intc)
     }
 }
 
-KTEST(devicetree, plic_contexts_name_cpu_intc_nodes)
+/* The interrupt controller of the console's UART: every board's tree gives
+ * that one device an interrupt. */
+static int console_controller(void)
 {
-    int plic = irq_controller();
-    KTEST_ASSERT(t, plic >= 0);
-    uint32_t len;
-    const uint8_t *cells = fdt_prop(&device_tree, plic, "interrupts-extended", &len);
-    KTEST_ASSERT(t, cells && len > 0 && len % 8 == 0);
-    for (uint32_t at = 0; at < len; at += 8) {
-        int intc = fdt_by_phandle(&device_tree, fdt_be32(cells + at));
-        KTEST_ASSERT(t, intc >= 0);
-        KTEST_EXPECT(t, fdt_is_compatible(&device_tree, intc, "riscv,cpu-intc"));
-        const char *type = fdt_prop_string(&device_tree, fdt_parent(&device_tree, intc),
+    const char *path = fdt_prop_string(&device_tree, fdt_find(&device_tree, "/chosen"),
+                                       "stdout-path");
+    struct fdt_irq irq;
+    if (path == NULL || !fdt_irq_at(&device_tree, fdt_find(&device_tree, path), 0, &irq))
+        return FDT_ERR_NOT_FOUND;
+    return irq.parent;
+}
+
+KTEST(devicetree, console_controller_is_a_probed_chip)
+{
+    int controller = console_controller();
+    KTEST_ASSERT(t, controller >= 0);
+    struct irq_chip *chip = irq_chip_of(controller);
+    KTEST_ASSERT(t, chip != NULL);
+    KTEST_EXPECT_EQ(t, chip->node, controller);
+}
+
+/* A PLIC's contexts, an APLIC's delivery controls, an IMSIC's files: each
+ * output names a hart's local controller. */
+KTEST(devicetree, controller_outputs_name_cpu_intc_nodes)
+{
+    int controller = console_controller();
+    KTEST_ASSERT(t, controller >= 0);
+    struct fdt_irq output;
+    for (uint32_t i = 0; fdt_irq_at(&device_tree, controller, i, &output); i++) {
+        KTEST_EXPECT_EQ(t, output.cell_count, 1u);
+        KTEST_EXPECT(t, fdt_is_compatible(&device_tree, output.parent, "riscv,cpu-intc"));
+        const char *type = fdt_prop_string(&device_tree, fdt_parent(&device_tree, output.parent),
                                            "device_type");
         KTEST_EXPECT(t, type && strcmp(type, "cpu") == 0);
     }
@@ -107,21 +127,21 @@ KTEST(devicetree, chosen_holds_the_command_line)
  * another type it does not fit. */
 KTEST(devicetree, property_bounds)
 {
-    int plic = irq_controller();
-    KTEST_ASSERT(t, plic >= 0);
+    int controller = console_controller();
+    KTEST_ASSERT(t, controller >= 0);
     uint32_t count = 0;
-    while (fdt_prop_string_at(&device_tree, plic, "compatible", count))
+    while (fdt_prop_string_at(&device_tree, controller, "compatible", count))
         count++;
     KTEST_EXPECT(t, count >= 1 && count <= 4);
-    KTEST_EXPECT(t, fdt_prop_string_at(&device_tree, plic, "compatible", count + 1) == NULL);
+    KTEST_EXPECT(t, fdt_prop_string_at(&device_tree, controller, "compatible", count + 1) == NULL);
     uint64_t value, base, size;
-    KTEST_EXPECT(t, fdt_reg(&device_tree, plic, 0, &base, &size));
-    KTEST_EXPECT(t, !fdt_reg(&device_tree, plic, 64, &base, &size));
+    KTEST_EXPECT(t, fdt_reg(&device_tree, controller, 0, &base, &size));
+    KTEST_EXPECT(t, !fdt_reg(&device_tree, controller, 64, &base, &size));
     /* interrupts-extended is cells, no string; compatible is strings, no number. */
-    KTEST_EXPECT(t, fdt_prop_string(&device_tree, plic, "interrupts-extended") == NULL);
+    KTEST_EXPECT(t, fdt_prop_string(&device_tree, controller, "interrupts-extended") == NULL);
     uint32_t len;
-    KTEST_ASSERT(t, fdt_prop(&device_tree, plic, "compatible", &len) != NULL);
-    KTEST_EXPECT(t, (len != 4 && len != 8) == !fdt_prop_u64(&device_tree, plic, "compatible",
+    KTEST_ASSERT(t, fdt_prop(&device_tree, controller, "compatible", &len) != NULL);
+    KTEST_EXPECT(t, (len != 4 && len != 8) == !fdt_prop_u64(&device_tree, controller, "compatible",
                                                              &value));
-    KTEST_EXPECT(t, fdt_prop(&device_tree, plic, "no-such-property", NULL) == NULL);
+    KTEST_EXPECT(t, fdt_prop(&device_tree, controller, "no-such-property", NULL) == NULL);
 }

@@ -40,6 +40,8 @@ class QemuConfig:
     console_socket: Path | None = None
     """Connect the console to the unix socket listening at this path, as a
     board's UART is wired to a serial adapter, instead of to stdio."""
+    machine_options: tuple[str, ...] = ()
+    """Options of the board's QEMU machine (`aia=aplic` makes `-machine virt,aia=aplic`)."""
     extra_args: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -55,13 +57,16 @@ class QemuConfig:
 
     def command(self) -> list[str]:
         """The command that boots this machine with its console on stdio."""
-        return self._command(self.board.qemu.machine)
+        return self._command(self._machine())
 
     def dumpdtb_command(self, dtb: Path) -> list[str]:
         """The command that writes the device tree this machine's guest gets to `dtb`."""
         # QEMU's option parser reads a doubled comma as a comma in a value.
         escaped_path = str(dtb).replace(",", ",,")
-        return self._command(f"{self.board.qemu.machine},dumpdtb={escaped_path}")
+        return self._command(f"{self._machine()},dumpdtb={escaped_path}")
+
+    def _machine(self) -> str:
+        return ",".join((self.board.qemu.machine, *self.machine_options))
 
     def _command(self, machine_option: str) -> list[str]:
         qemu = self.board.qemu

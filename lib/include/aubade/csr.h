@@ -17,7 +17,7 @@
 #define SSTATUS_SIE (1ul << 1) /* supervisor interrupts enabled */
 #define SIE_SSIE (1ul << 1) /* supervisor software interrupt: SBI IPIs */
 #define SIE_STIE (1ul << 5) /* supervisor timer interrupt */
-#define SIE_SEIE (1ul << 9) /* supervisor external interrupt: the PLIC */
+#define SIE_SEIE (1ul << 9) /* supervisor external interrupt: PLIC, APLIC or IMSIC */
 
 #define SSTATUS_SIE (1ul << 1)  /* interrupts enabled in S-mode */
 #define SSTATUS_SPIE (1ul << 5) /* SIE before the trap */

@@ -59,6 +59,20 @@ bool fdt_is_enabled(const struct fdt *dt, int node);
  * the nearest `interrupt-parent`, on the node or an ancestor. */
 int fdt_interrupt_parent(const struct fdt *dt, int node);
 
+/* One interrupt of a device: the controller it goes to and its specifier,
+ * `cell_count` cells as that controller's `#interrupt-cells` says (the
+ * source, then a trigger type or a context for some). */
+#define FDT_IRQ_MAX_CELLS 4
+struct fdt_irq {
+    int parent;
+    uint32_t cell_count;
+    uint32_t cells[FDT_IRQ_MAX_CELLS];
+};
+/* The index-th interrupt of node, or false (no such interrupt, or malformed).
+ * From `interrupts-extended` (<phandle specifier> entries) when the node has
+ * it, else from `interrupts` with the inherited `interrupt-parent`. */
+bool fdt_irq_at(const struct fdt *dt, int node, uint32_t index, struct fdt_irq *irq);
+
 /* Entry `index` of the node's `reg`, decoded with the parent's cell counts. */
 bool fdt_reg(const struct fdt *dt, int node, uint32_t index, uint64_t *base, uint64_t *size);
 /* Entry `index` of the /memreserve/ block; false past the last one. */
