@@ -82,9 +82,12 @@ static inline void *phys_to_virt(uint64_t phys)
     return (void *)(uintptr_t)(phys + boot_info->direct_map_offset);
 }
 
-/* Device registers (devices.c): mapped on first use, at DEVICE_WINDOW +
- * physical; the virtual address of phys, or 0 if it cannot be mapped. */
+/* Device registers (devices.c): mapped on first use at an address of the
+ * device window, the same address for registers asked for again; phys may
+ * be anywhere below 2^56. The virtual address of phys, or 0 if it cannot
+ * be mapped (an error line says why). */
 #define DEVICE_WINDOW 0xfffffff000000000ul
+#define DEVICE_WINDOW_SIZE (62 * SV39_GIGAPAGE_SIZE) /* up to the kernel image's gigapages */
 uintptr_t device_map(uint64_t phys, uint64_t size);
 /* vm_init: maps the devices handed out before it into the kernel's tables. */
 int devices_map_early(void);
