@@ -192,7 +192,8 @@ __attribute__((format(printf, 2, 3))) noreturn void kernel_panic(const char *rea
  * status. */
 void panic_begin(void);
 noreturn void panic_end(void);
-/* Whether some hart has panicked. */
+/* Whether some hart has panicked (or is powering off: it takes the end of
+ * the machine the same way). */
 bool panic_in_progress(void);
 /* Every spin loop calls this: once another hart has panicked, this one
  * stops here for good. */
@@ -200,7 +201,9 @@ void panic_stop_if_panicking(void);
 /* Early, boot hart: finds the device that powers off with a failure status,
  * while mapping it is still safe. */
 void poweroff_prepare(void);
-/* Orderly shutdown: `kernel: poweroff status=ok`, and QEMU exits 0. */
+/* Orderly shutdown: the other harts stopped, `kernel: poweroff status=ok`,
+ * and QEMU exits 0; if no way of powering off works, `kernel: halt
+ * reason=poweroff-failed` and every hart stays stopped. */
 noreturn void kernel_poweroff(void);
 /* Orderly shutdown after a failure found without a panic: `status=WORD`. */
 noreturn void kernel_poweroff_failed(const char *status);
