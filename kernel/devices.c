@@ -1,30 +1,49 @@
 /*
- * Device registers, reached through a window of the kernel's half where
- * virtual = DEVICE_WINDOW + physical, so that an address handed out once
- * stays valid on every page table the kernel runs on.
+ * Device registers, reached through a window of the kernel's half
+ * (DEVICE_WINDOW, DEVICE_WINDOW_SIZE) from which virtual ranges are handed
+ * out as drivers ask, for any physical address a page-table entry can hold
+ * (56 bits): a TH1520's UART at 0xffe7014000 as well as virt's at
+ * 0x10000000. A range handed out stays valid on every page table the kernel
+ * runs on, and is never given back: drivers keep their registers.
  *
- * The console comes up in Early, before the frame allocator: until vm_init
- * the window is filled with 1 GiB gigapages written straight into the
- * loader's root table, which needs no page-table memory. Each range handed
- * out then is remembered, and vm_init maps just its pages into the kernel's
- * own tables (devices_map_early). From then on device_map maps only the
- * pages asked for, with the biggest pages alignment allows (vm_map_device).
+ * device_map, in steps:
+ *  1. Registers inside a range handed out before get an address in it, so
+ *     that two drivers (the console's output and its input) share one.
+ *  2. Otherwise the next free part of the window is taken, placed so that
+ *     its virtual and physical addresses agree modulo the biggest page the
+ *     range can hold (2 MiB, 1 GiB): then vm_map_device can use big pages.
+ *  3. It is mapped, and remembered for step 1.
+ *
+ * The console comes up in Early, before the frame allocator, when there is
+ * no memory for page tables. Until vm_init a new range therefore takes
+ * whole gigabytes of the window, mapped by gigapage leaves written straight
+ * into the loader's root table onto the physical gigabytes around the
+ * registers: that needs no table below the root. vm_init then maps just the
+ * pages of those ranges into the kernel's own tables, at the same addresses
+ * (devices_map_early), and the rest of their gigabytes stays unused.
  */
+#include <aubade/log.h>
 #include <aubade/memmap.h>
 
 #include "kernel.h"
+#include "spinlock.h"
 
-#define DEVICE_WINDOW_SIZE (62 * SV39_GIGAPAGE_SIZE) /* up to the kernel image's gigapages */
-#define MAX_EARLY_DEVICES 16
+/* What a page-table entry's 44-bit physical page number reaches. */
+#define PHYSICAL_LIMIT (1ul << 56)
+/* Distinct ranges, not calls: registers asked for again take no entry. */
+#define DEVICE_MAPPINGS_MAX 256
 
-struct device_range {
-    uint64_t phys; /* page-aligned */
+struct device_mapping {
+    uint64_t phys; /* page-aligned, like size */
     uint64_t size;
+    uintptr_t virt;
 };
 
-static uint64_t mapped_gigapages; /* bit n: physical gigapage n is in the loader's window */
-static struct device_range early_devices[MAX_EARLY_DEVICES];
-static uint32_t early_device_count;
+static struct device_mapping mappings[DEVICE_MAPPINGS_MAX];
+static uint32_t mapping_count;
+/* The window's first address that nothing has been placed at or after. */
+static uintptr_t window_next = DEVICE_WINDOW;
+static struct spinlock window_lock = SPINLOCK_INIT("device-window");
 
 static uint64_t *table_address(void *context, uint64_t phys)
 {
@@ -32,53 +51,104 @@ static uint64_t *table_address(void *context, uint64_t phys)
     return phys_to_virt(phys);
 }
 
-static bool map_gigapages(struct device_range range)
+/* Step 1: the mapping that holds [start, end), or NULL. */
+static const struct device_mapping *find_mapping(uint64_t start, uint64_t end)
 {
-    struct sv39 space = {.root = boot_info->page_table_root, .table_address = table_address};
-    uint64_t first = range.phys / SV39_GIGAPAGE_SIZE;
-    uint64_t last = (range.phys + range.size - 1) / SV39_GIGAPAGE_SIZE;
-    for (uint64_t gigapage = first; gigapage <= last; gigapage++) {
-        if (mapped_gigapages & (1ul << gigapage))
-            continue;
-        uint64_t base = gigapage * SV39_GIGAPAGE_SIZE;
-        if (sv39_map(&space, DEVICE_WINDOW + base, base, SV39_GIGAPAGE_SIZE,
-                     PTE_R | PTE_W | PTE_G) != SV39_OK)
-            return false;
-        mapped_gigapages |= 1ul << gigapage;
-    }
-    asm volatile("sfence.vma" ::: "memory");
-    return true;
+    for (uint32_t i = 0; i < mapping_count; i++)
+        if (mappings[i].phys <= start && end <= mappings[i].phys + mappings[i].size)
+            return &mappings[i];
+    return NULL;
 }
 
-/* Before vm_init: a gigapage of the loader's tables, and a note for later. */
-static bool map_early(struct device_range range)
+/* Step 2: the first address at or after window_next that agrees with phys
+ * modulo `align` and has room for `size` bytes before the window ends; 0
+ * if there is none. */
+static uintptr_t place(uint64_t phys, uint64_t size, uint64_t align)
 {
-    for (uint32_t i = 0; i < early_device_count; i++)
-        if (early_devices[i].phys == range.phys && early_devices[i].size == range.size)
-            return true;
-    if (early_device_count == MAX_EARLY_DEVICES || !map_gigapages(range))
-        return false;
-    early_devices[early_device_count++] = range;
-    return true;
+    const uintptr_t window_end = DEVICE_WINDOW + DEVICE_WINDOW_SIZE;
+    uint64_t offset = phys & (align - 1);
+    uintptr_t virt = align_up(window_next - offset, align) + offset;
+    return virt < window_end && size <= window_end - virt ? virt : 0;
+}
+
+static uint64_t biggest_page_within(uint64_t size)
+{
+    if (size >= SV39_GIGAPAGE_SIZE)
+        return SV39_GIGAPAGE_SIZE;
+    return size >= SV39_MEGAPAGE_SIZE ? SV39_MEGAPAGE_SIZE : SV39_PAGE_SIZE;
+}
+
+/* Before vm_init: the physical gigabytes around [phys, phys + size) at the
+ * window's gigabytes around virt, in the loader's root table. */
+static int map_gigapages(uintptr_t virt, uint64_t phys, uint64_t size)
+{
+    struct sv39 loader_tables = {.root = boot_info->page_table_root,
+                                 .table_address = table_address};
+    uint64_t base = align_down(phys, SV39_GIGAPAGE_SIZE);
+    int error = sv39_map(&loader_tables, align_down(virt, SV39_GIGAPAGE_SIZE), base,
+                         align_up(phys + size, SV39_GIGAPAGE_SIZE) - base,
+                         PTE_R | PTE_W | PTE_G);
+    asm volatile("sfence.vma" ::: "memory");
+    return error;
+}
+
+/* Steps 2 and 3 for a page-aligned range; its address, or 0 and *reason. */
+static uintptr_t map_new(uint64_t phys, uint64_t size, const char **reason)
+{
+    if (mapping_count == DEVICE_MAPPINGS_MAX) {
+        *reason = "too-many-device-mappings";
+        return 0;
+    }
+    bool early = !vm_ready();
+    uintptr_t virt = place(phys, size, early ? SV39_GIGAPAGE_SIZE : biggest_page_within(size));
+    if (virt == 0) {
+        *reason = "device-window-full";
+        return 0;
+    }
+    int error = early ? map_gigapages(virt, phys, size) : vm_map_device(virt, phys, size);
+    if (error) {
+        *reason = vm_strerror(error);
+        return 0;
+    }
+    mappings[mapping_count++] = (struct device_mapping){phys, size, virt};
+    /* Early, the rest of the last gigabyte maps other physical memory. */
+    window_next = early ? align_up(virt + size, SV39_GIGAPAGE_SIZE) : virt + size;
+    return virt;
 }
 
 uintptr_t device_map(uint64_t phys, uint64_t size)
 {
-    if (phys >= DEVICE_WINDOW_SIZE || size > DEVICE_WINDOW_SIZE - phys)
+    if (size == 0)
+        size = 1;
+    if (phys >= PHYSICAL_LIMIT || size > PHYSICAL_LIMIT - phys) {
+        log_trace(LOG_ERROR, "devices", "unmapped",
+                  "phys=0x%lx size=0x%lx reason=beyond-physical-addresses limit=0x%lx", phys,
+                  size, PHYSICAL_LIMIT);
         return 0;
+    }
     uint64_t start = align_down(phys, SV39_PAGE_SIZE);
-    uint64_t end = align_up(phys + (size ? size : 1), SV39_PAGE_SIZE);
-    struct device_range range = {start, end - start};
-    bool mapped = vm_ready() ? vm_map_device(DEVICE_WINDOW + start, start, range.size) == 0
-                             : map_early(range);
-    return mapped ? DEVICE_WINDOW + phys : 0;
+    uint64_t end = align_up(phys + size, SV39_PAGE_SIZE);
+    const char *reason = NULL;
+    uint64_t were_enabled = spin_lock_irqsave(&window_lock);
+    const struct device_mapping *found = find_mapping(start, end);
+    uintptr_t virt = found ? found->virt + (start - found->phys) : map_new(start, end - start, &reason);
+    uintptr_t used = window_next - DEVICE_WINDOW;
+    spin_unlock_irqrestore(&window_lock, were_enabled);
+    if (virt == 0) {
+        log_trace(LOG_ERROR, "devices", "unmapped",
+                  "phys=0x%lx size=0x%lx reason=%s window=0x%lx-0x%lx used=0x%lx", phys, size,
+                  reason, DEVICE_WINDOW, DEVICE_WINDOW + DEVICE_WINDOW_SIZE, used);
+        return 0;
+    }
+    return virt + (phys - start);
 }
 
 int devices_map_early(void)
 {
-    for (uint32_t i = 0; i < early_device_count; i++) {
-        const struct device_range *range = &early_devices[i];
-        int error = vm_map_device(DEVICE_WINDOW + range->phys, range->phys, range->size);
+    /* Every range handed out so far was handed out before vm_init. */
+    for (uint32_t i = 0; i < mapping_count; i++) {
+        const struct device_mapping *mapping = &mappings[i];
+        int error = vm_map_device(mapping->virt, mapping->phys, mapping->size);
         if (error)
             return error;
     }

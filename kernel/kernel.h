@@ -84,9 +84,12 @@ static inline void *phys_to_virt(uint64_t phys)
     return (void *)(uintptr_t)(phys + boot_info->direct_map_offset);
 }
 
-/* Device registers (devices.c): mapped on first use, at DEVICE_WINDOW +
- * physical; the virtual address of phys, or 0 if it cannot be mapped. */
+/* Device registers (devices.c): mapped on first use at an address of the
+ * device window, the same address for registers asked for again; phys may
+ * be anywhere below 2^56. The virtual address of phys, or 0 if it cannot
+ * be mapped (an error line says why). */
 #define DEVICE_WINDOW 0xfffffff000000000ul
+#define DEVICE_WINDOW_SIZE (62 * SV39_GIGAPAGE_SIZE) /* up to the kernel image's gigapages */
 uintptr_t device_map(uint64_t phys, uint64_t size);
 /* vm_init: maps the devices handed out before it into the kernel's tables. */
 int devices_map_early(void);
@@ -191,7 +194,8 @@ __attribute__((format(printf, 2, 3))) noreturn void kernel_panic(const char *rea
  * status. */
 void panic_begin(void);
 noreturn void panic_end(void);
-/* Whether some hart has panicked. */
+/* Whether some hart has panicked (or is powering off: it takes the end of
+ * the machine the same way). */
 bool panic_in_progress(void);
 /* Every spin loop calls this: once another hart has panicked, this one
  * stops here for good. */
@@ -199,7 +203,9 @@ void panic_stop_if_panicking(void);
 /* Early, boot hart: finds the device that powers off with a failure status,
  * while mapping it is still safe. */
 void poweroff_prepare(void);
-/* Orderly shutdown: `kernel: poweroff status=ok`, and QEMU exits 0. */
+/* Orderly shutdown: the other harts stopped, `kernel: poweroff status=ok`,
+ * and QEMU exits 0; if no way of powering off works, `kernel: halt
+ * reason=poweroff-failed` and every hart stays stopped. */
 noreturn void kernel_poweroff(void);
 /* Orderly shutdown after a failure found without a panic: `status=WORD`. */
 noreturn void kernel_poweroff_failed(const char *status);

@@ -14,6 +14,11 @@
  *     off (panic_end) through a device found at boot, so that nothing is
  *     mapped, and no lock taken, on the way out.
  * A hart that panics meanwhile prints nothing and stops; the report names it.
+ *
+ * An orderly power-off takes the machine's end the same way (steps 1 to 3)
+ * before it says `kernel: poweroff`: should every way of powering off fail
+ * (lib/poweroff.c), the machine halts with every hart stopped, not one
+ * hart halted while the others run on and take it for locked up.
  */
 #include <aubade/csr.h>
 #include <aubade/fmt.h>
@@ -97,7 +102,7 @@ void panic_begin(void)
          * Another hart's panic: that hart reports, this one stops and is
          * named in the report's last line. */
         if (expected == my_index() + 1)
-            machine_poweroff(finisher, false);
+            machine_poweroff(NULL, finisher, false);
         stop(PANICKED, (uintptr_t)__builtin_return_address(0));
     }
     for (uint32_t i = 0; boot_info && i < boot_info->hart_count; i++)
@@ -147,7 +152,7 @@ void panic_end(void)
     list_harts(running, sizeof(running), RUNNING);
     log_text("  other harts: stopped %s; panicked too %s; did not stop %s\n", stopped, panicked,
              running);
-    machine_poweroff(finisher, false);
+    machine_poweroff("kernel", finisher, false);
 }
 
 void kernel_panic(const char *reason, const char *detail, ...)
@@ -169,16 +174,21 @@ void poweroff_prepare(void)
     finisher = poweroff_finisher(&device_tree, device_map);
 }
 
+static noreturn void power_off(const char *status, bool success)
+{
+    panic_begin(); /* steps 1 to 3: the machine's end is this hart's */
+    log_event("kernel", "poweroff", "status=%s", status);
+    machine_poweroff("kernel", finisher, success);
+}
+
 void kernel_poweroff(void)
 {
-    log_event("kernel", "poweroff", "status=ok");
-    machine_poweroff(finisher, true);
+    power_off("ok", true);
 }
 
 void kernel_poweroff_failed(const char *status)
 {
-    log_event("kernel", "poweroff", "status=%s", status);
-    machine_poweroff(finisher, false);
+    power_off(status, false);
 }
 
 void poweroff_if_asked(void)

@@ -4,7 +4,12 @@
  *
  * A hart's timer is part of the hart, so the driver probes cpu nodes: a
  * hart whose ISA has Sstc sets its own deadline in the stimecmp CSR; any
- * other asks firmware with SBI set_timer, an ecall per tick. Deadlines are
+ * other asks firmware with SBI set_timer, an ecall per tick. The ISA in the
+ * tree is a claim, not a guarantee: firmware must also let S-mode at
+ * stimecmp (menvcfg.STCE), and OpenSBI 1.1 on QEMU's spike does not. So
+ * each hart, as it starts its tick, tries the CSR (timer_stimecmp_works)
+ * and falls back to SBI if it is refused. `kernel: late` says which
+ * each hart uses (`timer=sstc` or `timer=sbi`). Deadlines are
  * multiples of the period from the first, never "now + period", so a late
  * interrupt costs no tick: the next one comes at once to catch up.
  */
@@ -25,8 +30,9 @@
 #define US_PER_SECOND 1000000
 
 struct hart_timer {
-    bool found; /* its cpu node was probed */
-    bool sstc;
+    bool found;       /* its cpu node was probed */
+    bool sstc_listed; /* the node's ISA names Sstc */
+    bool sstc;        /* and the hart lets S-mode write stimecmp: it is used */
 };
 
 static uint32_t tick_hz;
@@ -60,13 +66,13 @@ static enum probe_result timer_probe(const struct fdt *dt, int node)
     if (tick_period == 0)
         choose_tick();
     timers[hart - boot_info->harts] =
-        (struct hart_timer){.found = true, .sstc = cpus_hart_has_extension(dt, node, "sstc")};
+        (struct hart_timer){.found = true, .sstc_listed = cpus_hart_has_extension(dt, node, "sstc")};
     return PROBE_BOUND;
 }
 
 DRIVER(timer, timer_probe, "riscv");
 
-static const struct hart_timer *this_timer(void)
+static struct hart_timer *this_timer(void)
 {
     return &timers[this_percpu - boot_info->harts];
 }
@@ -79,17 +85,48 @@ static void program(uint64_t when)
         sbi_set_timer(when);
 }
 
+bool timer_stimecmp_works(void)
+{
+    /* The CSR is read and written back unchanged, under a trap handler of
+     * its own that only steps past them: stvec is the instruction after,
+     * where `works` is still 0 if either trapped. With interrupts off no
+     * other trap can come meanwhile. What the trap changes besides (sepc,
+     * scause, stval, sstatus.SPP and SPIE) no one reads: a caller inside a
+     * trap handler gets sepc and sstatus back from its frame. */
+    uint64_t were_enabled = interrupts_disable();
+    uint64_t saved_stvec = csr_read(stvec);
+    uint64_t works, scratch;
+    asm volatile("la    %[scratch], 1f\n"
+                 "csrw  stvec, %[scratch]\n"
+                 "li    %[works], 0\n"
+                 "csrr  %[scratch], stimecmp\n"
+                 "csrw  stimecmp, %[scratch]\n"
+                 "li    %[works], 1\n"
+                 ".balign 4\n" /* stvec's base: its two low bits are the mode */
+                 "1:\n"
+                 : [works] "=&r"(works), [scratch] "=&r"(scratch)
+                 :
+                 : "memory");
+    csr_write(stvec, saved_stvec);
+    interrupts_restore(were_enabled);
+    return works != 0;
+}
+
 void timer_start_hart(void)
 {
-    if (!this_timer()->found)
+    struct hart_timer *timer = this_timer();
+    if (!timer->found)
         kernel_panic("no-timer", "hart %lu: no cpu node in the device tree gave its timer",
                      current_hart);
+    timer->sstc = timer->sstc_listed && timer_stimecmp_works();
+    if (timer->sstc_listed && !timer->sstc)
+        log_info("timer", "refused", "hart=%lu extension=sstc fallback=sbi", current_hart);
     started = read_time();
     deadline = started + tick_period;
     program(deadline);
     csr_set(sie, SIE_STIE);
-    log_debug("timer", "start", "hz=%u period=%lu method=%s", tick_hz, tick_period,
-              this_timer()->sstc ? "sstc" : "sbi");
+    log_debug("timer", "start", "hz=%u period=%lu kind=%s", tick_hz, tick_period,
+              timer_kind());
 }
 
 void timer_interrupt(uintptr_t interrupted_pc)
@@ -119,6 +156,16 @@ uint32_t timer_tick_hz(void)
 bool timer_uses_sstc(void)
 {
     return this_timer()->sstc;
+}
+
+const char *timer_kind(void)
+{
+    return timer_uses_sstc() ? "sstc" : "sbi";
+}
+
+uint64_t timer_deadline(void)
+{
+    return deadline;
 }
 
 uint64_t timer_us_to_ticks(uint64_t us, uint64_t hz)

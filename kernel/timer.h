@@ -17,5 +17,12 @@ uint64_t timer_started(void);
 uint32_t timer_tick_hz(void);
 /* Whether this hart sets its deadlines in stimecmp (Sstc) rather than by SBI. */
 bool timer_uses_sstc(void);
+/* The same as a word for the log: "sstc" or "sbi". */
+const char *timer_kind(void);
+/* The time-CSR value of this hart's next tick, as last programmed. */
+uint64_t timer_deadline(void);
+/* Whether this hart lets S-mode write stimecmp: tried, under a trap handler
+ * of its own, since a hart whose ISA names Sstc may still refuse it. */
+bool timer_stimecmp_works(void);
 
 #endif

@@ -11,6 +11,7 @@
 #include "kernel.h"
 #include "process.h"
 #include "task.h"
+#include "timer.h"
 #include "trap_frame.h"
 
 #define SCAUSE_INTERRUPT (1ul << 63)
@@ -130,7 +131,7 @@ static noreturn void report_unexpected_interrupt(const struct trap_frame *frame,
 void interrupts_start(void)
 {
     csr_set(sstatus, SSTATUS_SIE);
-    log_event("kernel", "late", "hart=%lu", current_hart);
+    log_event("kernel", "late", "hart=%lu timer=%s", current_hart, timer_kind());
 }
 
 /* How many interrupt handlers this hart is in: 0 or 1, since they run

@@ -8,6 +8,9 @@
 #define SBI_EXT_TIME 0x54494d45          /* "TIME" */
 #define SBI_RESET_TYPE_SHUTDOWN 0
 
+#define SBI_EXT_BASE 0x10
+#define SBI_BASE_PROBE_EXTENSION 3
+
 struct sbi_result sbi_call(uint64_t extension, uint64_t function, uint64_t arg0, uint64_t arg1,
                            uint64_t arg2)
 {
@@ -52,9 +55,30 @@ void sbi_set_timer(uint64_t deadline)
     sbi_call(SBI_EXT_TIME, 0, deadline, 0, 0);
 }
 
-void sbi_shutdown(enum sbi_reset_reason reason)
+bool sbi_has_system_reset(void)
 {
-    sbi_call(SBI_EXT_SYSTEM_RESET, 0, SBI_RESET_TYPE_SHUTDOWN, reason, 0);
-    /* Firmware older than SBI 0.3 only has the legacy call. */
+    struct sbi_result result = sbi_call(SBI_EXT_BASE, SBI_BASE_PROBE_EXTENSION,
+                                        SBI_EXT_SYSTEM_RESET, 0, 0);
+    return result.error == 0 && result.value != 0;
+}
+
+long sbi_system_shutdown(enum sbi_reset_reason reason)
+{
+    return sbi_call(SBI_EXT_SYSTEM_RESET, 0, SBI_RESET_TYPE_SHUTDOWN, reason, 0).error;
+}
+
+void sbi_legacy_shutdown(void)
+{
     sbi_call(SBI_EXT_LEGACY_SHUTDOWN, 0, 0, 0, 0);
+}
+
+const char *sbi_error_name(long error)
+{
+    static const char *const names[] = {
+        "none",          "failed",          "not-supported",     "invalid-param",
+        "denied",        "invalid-address", "already-available", "already-started",
+        "already-stopped",
+    };
+    return error <= 0 && -error < (long)(sizeof(names) / sizeof(names[0])) ? names[-error]
+                                                                            : "unknown-error";
 }

@@ -18,5 +18,5 @@ void loader_panic(const char *reason, const char *detail, ...)
     va_start(args, detail);
     log_vdetail(detail, args);
     va_end(args);
-    machine_poweroff(poweroff_finisher(panic_dt, mmio_identity), false);
+    machine_poweroff("loader", poweroff_finisher(panic_dt, mmio_identity), false);
 }

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from itertools import pairwise
 
 import pytest
-from configurations import BootConfig, built
+from configurations import BootConfig, SerialBootConfig, built
 from harness.boot import Boot
 
 from aubade.boards import Board
@@ -361,3 +361,51 @@ def test_exit_status_shows_a_clean_poweroff(boot: Boot, boot_config: BootConfig)
     # and that QEMU was still running, as its board file says.
     assert boot.exit_status() is None, "the target ended although it says it cannot"
     assert boot.event("kernel", "poweroff").field("status") == "ok"
+
+
+def test_a_poweroff_that_cannot_power_off_says_so_and_halts(
+    boot: Boot, boot_config: BootConfig | SerialBootConfig
+) -> None:
+    """A `kernel: halt` comes only as the last line, after `kernel: poweroff`.
+    On QEMU, where whether the firmware can power the machine off is known,
+    it comes exactly where no way works (sifive_u: no finisher, and
+    OpenSBI's System Reset says `not-supported`), naming what each way did."""
+    events = boot.all_events()
+    halts = [event for event in events if event.kind == "kernel: halt"]
+    assert all(event == events[-1] for event in halts), lines_of(halts)
+    assert not halts or events[-2].kind == "kernel: poweroff", lines_of(events[-2:])
+    if not isinstance(boot_config, BootConfig):
+        return
+    if not boot_config.board.qemu.poweroff_fails:
+        assert not halts, lines_of(halts)
+        return
+    assert len(halts) == 1, boot.log_path
+    assert halts[0].fields == {
+        "reason": "poweroff-failed",
+        "finisher": "none",
+        "srst": "not-supported",
+        "legacy": "not-tried",
+        "cpu": boot.event("kernel", "poweroff").field("cpu"),
+    }
+
+
+# The tick: which timer each hart uses.
+
+# OpenSBI's banner (v1.1 and later) lists the extensions it found on the boot
+# hart and enabled for S-mode: `Boot HART ISA Extensions  : time,sstc`.
+OPENSBI_EXTENSIONS = re.compile(r"^Boot HART ISA Extensions\s*: (\S+)\s*$")
+
+
+def test_each_hart_ticks_by_sstc_only_where_its_firmware_enabled_it(boot: Boot) -> None:
+    """The tree's ISA string is a claim (QEMU's spike names Sstc, and its
+    OpenSBI leaves stimecmp closed to S-mode): the kernel's probe must agree
+    with the firmware's own word, for every hart (these machines' harts are
+    alike)."""
+    banner = [match for line in boot.all_lines() if (match := OPENSBI_EXTENSIONS.match(line))]
+    if not banner:
+        pytest.skip("the firmware did not list the extensions it enabled (not OpenSBI 1.1+)")
+    enabled = "sstc" in banner[0][1].split(",")
+    timers = {
+        event.int_field("hart"): event.field("timer") for event in boot.events_of("kernel", "late")
+    }
+    assert set(timers.values()) == {"sstc" if enabled else "sbi"}, timers

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import fdt
 import pytest
-from configurations import CMDLINE_MAX, REPO, SIFIVE_U, TEST_LOG_DIR, VIRT, built
+from configurations import CMDLINE_MAX, REPO, SIFIVE_U, SPIKE, TEST_LOG_DIR, VIRT, built
 from elftools.elf.elffile import ELFFile
 from harness.machine import Machine
 from harness.qemu_target import QemuTarget
@@ -421,20 +421,34 @@ def test_every_hart_panicking_at_once_ends_in_one_report(board: Board, smp: int)
 
 
 def test_harts_trapping_together_on_spike_give_one_report() -> None:
-    """QEMU's spike machine: its harts trap together, at the first hart's
-    instruction that its firmware does not allow (stimecmp, though the ISA
-    string names Sstc) or else at fault=panic-every-hart. One report either
-    way. Its firmware (OpenSBI 1.1) cannot end QEMU: the test does."""
-    spike = replace(
-        VIRT,
-        name="spike",
-        emulated=replace(VIRT.qemu, machine="spike", exits_on_poweroff=False, u_boot=None),
-    )
-    config = QemuConfig(spike, IMAGE, smp=4, memory="256M", append="fault=panic-every-hart")
-    machine, _ = boot_until_panic("kernel-spike-smp4", config, "kernel")
+    """QEMU's spike machine (console and power-off through SBI): its harts
+    panic together at fault=panic-every-hart. One report. Its firmware
+    (OpenSBI 1.1) cannot end QEMU: the test does."""
+    config = QemuConfig(SPIKE, built(SPIKE, "Image"), smp=4, append="fault=panic-every-hart")
+    machine, panic = boot_until_panic("kernel-spike-smp4", config, "kernel")
     report = machine.report("not one whole report")
+    assert panic.fields["reason"] == "panic-every-hart", report
     assert len(select(machine.events, "kernel", "panic")) == 1, report
     assert other_harts(machine)["running"] == set(), report
+
+
+def test_a_loader_panic_that_cannot_power_off_says_it_halts() -> None:
+    """sifive_u has no finisher and OpenSBI no device that shuts it down:
+    after the loader's panic, the loader says that powering off failed, and
+    how, rather than leave a silent machine."""
+    too_long = "x" * (CMDLINE_MAX + 1)
+    config = QemuConfig(SIFIVE_U, built(SIFIVE_U, "Image"), smp=2, append=too_long)
+    machine, panic = boot_until_panic("loader-halt-sifive_u", config, "loader")
+    report = machine.report("no halt after the panic")
+    assert panic.fields["reason"] == "bad-cmdline", report
+    halts = select(machine.events, "loader", "halt")
+    assert len(halts) == 1 and machine.events[-1] == halts[0], report
+    assert halts[0].fields == {
+        "reason": "poweroff-failed",
+        "finisher": "none",
+        "srst": "not-supported",
+        "legacy": "not-tried",
+    }, report
 
 
 def test_a_hart_spinning_with_interrupts_off_is_reported_as_locked_up() -> None:

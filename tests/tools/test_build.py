@@ -65,7 +65,9 @@ def is_up_to_date(tree: Path) -> bool:
 def test_unknown_board_is_an_error_listing_the_known_ones() -> None:
     result = scons(REPO, "board=no-such-board", "-n")
     assert result.returncode != 0
-    expected = "unknown board 'no-such-board'; known boards: sifive_u, unmatched, virt, visionfive2"
+    expected = (
+        "unknown board 'no-such-board'; known boards: sifive_u, spike, unmatched, virt, visionfive2"
+    )
     assert expected in result.stdout
 
 

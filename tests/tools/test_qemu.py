@@ -35,6 +35,14 @@ def test_board_defaults_fill_in_harts_and_memory_and_no_append_when_empty() -> N
     assert "-append" not in command
 
 
+def test_other_firmware_replaces_the_boards_and_nothing_else() -> None:
+    board = QemuConfig(VIRT, Path("Image"), smp=1, memory="128M")
+    other = QemuConfig(VIRT, Path("Image"), smp=1, memory="128M", firmware=("-bios", "/f/fw.bin"))
+    assert other.command() == [
+        "/f/fw.bin" if argument == "default" else argument for argument in board.command()
+    ]
+
+
 def test_dumpdtb_command_differs_only_in_the_machine_option() -> None:
     config = QemuConfig(VIRT, Path("Image"), smp=1, memory="128M", append="poweroff")
     dump = config.dumpdtb_command(Path("/logs/a,b.dtb"))

@@ -37,6 +37,10 @@ class QemuMachine:
     """QEMU ends when the kernel powers the machine off. Without a device that
     ends it (virt's `sifive,test0`), an SBI shutdown only stops the harts and
     whoever runs QEMU must end it; its exit status then tells nothing."""
+    poweroff_fails: bool
+    """No way of powering off works: no finisher, and the firmware's System
+    Reset returns an error (OpenSBI has no device that shuts QEMU's sifive_u
+    down). The kernel then says `kernel: halt reason=poweroff-failed`."""
     u_boot: Path | None
     """U-Boot built to run after the firmware in S-mode on this machine, booting
     from a virtio disk; None where there is none to boot through."""
@@ -116,5 +120,6 @@ def _qemu_machine(qemu: dict) -> QemuMachine:
         smp=qemu["smp"],
         # A board file says so only when its machine has no device that ends QEMU.
         exits_on_poweroff=qemu.get("exits_on_poweroff", True),
+        poweroff_fails=qemu.get("poweroff_fails", False),
         u_boot=Path(qemu["u_boot"]) if "u_boot" in qemu else None,
     )

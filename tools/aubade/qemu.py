@@ -42,6 +42,8 @@ class QemuConfig:
     board's UART is wired to a serial adapter, instead of to stdio."""
     machine_options: tuple[str, ...] = ()
     """Options of the board's QEMU machine (`aia=aplic` makes `-machine virt,aia=aplic`)."""
+    firmware: tuple[str, ...] | None = None
+    """The firmware options (`-bios FILE`) instead of the board's."""
     extra_args: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -74,7 +76,7 @@ class QemuConfig:
             QEMU_SYSTEM,
             "-machine",
             machine_option,
-            *qemu.firmware,
+            *(qemu.firmware if self.firmware is None else self.firmware),
             *self._console(),
             # A guest reset ends QEMU instead of booting again, so a kernel
             # that resets on a fatal error cannot loop until a test times out.

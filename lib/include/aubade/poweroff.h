@@ -13,9 +13,12 @@
  * Found before it is needed, so that powering off maps nothing. */
 uintptr_t poweroff_finisher(const struct fdt *dt, mmio_mapper map);
 
-/* Powers off through SBI System Reset. A failure goes through the finisher
- * first (if `finisher` is not 0), because SBI has no way to pass an exit
- * code: that device makes QEMU exit 1. */
-noreturn void machine_poweroff(uintptr_t finisher, bool success);
+/* Powers off: through the finisher first (if `finisher` is not 0), since
+ * SBI has no way to pass an exit code and that device makes QEMU exit 0 or
+ * 1; then SBI System Reset (or, on firmware without it, the legacy
+ * shutdown). If each returns, the machine is still on: `COMPONENT: halt
+ * reason=poweroff-failed` says what each way did (unless component is
+ * NULL: a report that faulted) and the hart halts with interrupts off. */
+noreturn void machine_poweroff(const char *component, uintptr_t finisher, bool success);
 
 #endif

@@ -2,6 +2,7 @@
 #ifndef AUBADE_SBI_H
 #define AUBADE_SBI_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct sbi_result {
@@ -43,7 +44,15 @@ void sbi_send_ipi(uint64_t hart_id);
  * `deadline`; clears the one pending. For harts without Sstc's stimecmp. */
 void sbi_set_timer(uint64_t deadline);
 
-/* System Reset extension, shutdown type; returns only if the firmware lacks it. */
-void sbi_shutdown(enum sbi_reset_reason reason);
+/* Whether the firmware has the System Reset extension (SBI 0.3 and later). */
+bool sbi_has_system_reset(void);
+/* System Reset, shutdown type: returns only if it failed, with SBI's error
+ * (SBI_ERR_NOT_SUPPORTED, -2, where firmware has no device that shuts
+ * this machine down). */
+long sbi_system_shutdown(enum sbi_reset_reason reason);
+/* The legacy shutdown of firmware older than SBI 0.3: returns only if it failed. */
+void sbi_legacy_shutdown(void);
+/* An SBI error code as a word for the log: "not-supported", "failed", ... */
+const char *sbi_error_name(long error);
 
 #endif
