@@ -255,8 +255,11 @@ KTEST(sched, woken_tasks_block_again_as_themselves)
  * runs tasks however slowly the host runs it; the others go where the
  * scheduler puts them and move when idle harts steal them. */
 
-#define STRESS_PAIRS 12
-#define STRESS_TASKS (2 * STRESS_PAIRS)
+/* At least 12 pairs, and as many as it takes to pin a task on every
+ * online hart (up to 128). */
+#define STRESS_MIN_PAIRS 12
+#define STRESS_MAX_PAIRS (BOOTINFO_MAX_HARTS / 2 + 1)
+_Static_assert(STRESS_MAX_PAIRS >= STRESS_MIN_PAIRS, "room for the pairs every boot makes");
 #define STRESS_MS 400
 
 struct stress {
@@ -264,7 +267,8 @@ struct stress {
     uint64_t total; /* every task's counts, added atomically */
     uint64_t started, finished;
     uint64_t early_wakes; /* sleeps that ended before their time */
-    struct relay relays[STRESS_PAIRS];
+    bool ran_on[BOOTINFO_MAX_HARTS]; /* by index in BootInfo */
+    struct relay relays[STRESS_MAX_PAIRS];
 };
 
 struct stress_task {
@@ -272,13 +276,19 @@ struct stress_task {
     struct relay_runner runner;
     uint64_t count;
     uint64_t sleeps;
-    uint64_t harts_seen; /* bit i: ran on the hart at index i of BootInfo */
+    uint32_t first_hart; /* index in BootInfo + 1; 0 before it runs */
+    bool moved;          /* it ran on another hart than its first */
     bool pinned;
 };
 
 static void note_hart(struct stress_task *task)
 {
-    task->harts_seen |= 1ul << (this_percpu - boot_info->harts);
+    uint32_t hart = (uint32_t)(this_percpu - boot_info->harts);
+    task->stress->ran_on[hart] = true;
+    if (task->first_hart == 0)
+        task->first_hart = hart + 1;
+    else if (task->first_hart != hart + 1)
+        task->moved = true;
 }
 
 static void stress_task(void *argument)
@@ -331,8 +341,13 @@ static void stress_task(void *argument)
 KTEST(sched, stress_on_every_hart)
 {
     static struct stress stress;
-    static struct stress_task tasks[STRESS_TASKS];
+    static struct stress_task tasks[2 * STRESS_MAX_PAIRS];
     stress = (struct stress){.deadline = read_time() + timebase_hz * STRESS_MS / 1000};
+    unsigned online = 0;
+    for (uint32_t i = 0; i < boot_info->hart_count; i++)
+        online += smp_is_online(boot_info->harts[i].hart_id);
+    const unsigned pairs = online / 2 + 1 > STRESS_MIN_PAIRS ? online / 2 + 1 : STRESS_MIN_PAIRS;
+    const unsigned task_count = 2 * pairs;
     uint64_t switches_before = 0;
     for (uint32_t i = 0; i < boot_info->hart_count; i++) {
         struct sys_hart hart;
@@ -341,7 +356,7 @@ KTEST(sched, stress_on_every_hart)
     }
     uint64_t start = read_time();
     uint32_t next_hart = 0;
-    for (unsigned i = 0; i < STRESS_TASKS; i++) {
+    for (unsigned i = 0; i < task_count; i++) {
         tasks[i] = (struct stress_task){
             .stress = &stress,
             .runner = {&stress.relays[i / 2], i % 2},
@@ -358,28 +373,30 @@ KTEST(sched, stress_on_every_hart)
         task_start(task);
     }
     /* Bounded: a lost wake-up shows as tasks that never finish. */
-    bool all_finished = wait_for_count(&stress.finished, STRESS_TASKS, STRESS_MS + 5000);
+    bool all_finished = wait_for_count(&stress.finished, task_count, STRESS_MS + 5000);
     uint64_t elapsed_us = (read_time() - start) * 1000000 / timebase_hz;
-    KTEST_EXPECT_EQ(t, stress.started, STRESS_TASKS);
+    KTEST_EXPECT_EQ(t, stress.started, task_count);
     KTEST_ASSERT(t, all_finished);
 
-    uint64_t sum = 0, sleeps = 0, harts_seen = 0, online = 0, moved = 0;
-    for (unsigned i = 0; i < STRESS_TASKS; i++) {
+    uint64_t sum = 0, sleeps = 0, moved = 0;
+    for (unsigned i = 0; i < task_count; i++) {
         sum += tasks[i].count;
         sleeps += tasks[i].sleeps;
-        harts_seen |= tasks[i].harts_seen;
-        /* More than one bit: it ran on several harts. */
-        moved += !tasks[i].pinned && (tasks[i].harts_seen & (tasks[i].harts_seen - 1));
+        moved += !tasks[i].pinned && tasks[i].moved;
     }
-    for (uint32_t i = 0; i < boot_info->hart_count; i++)
-        if (smp_is_online(boot_info->harts[i].hart_id))
-            online |= 1ul << i;
+    unsigned harts_seen = 0, offline_seen = 0;
+    for (uint32_t i = 0; i < boot_info->hart_count; i++) {
+        harts_seen += stress.ran_on[i];
+        offline_seen += stress.ran_on[i] && !smp_is_online(boot_info->harts[i].hart_id);
+    }
     KTEST_EXPECT_EQ(t, sum, stress.total);
     /* How many tasks moved depends on when each hart found itself idle, so
      * on the host: it is noted; the next case proves that idle harts steal. */
     KTEST_EXPECT_EQ(t, stress.early_wakes, 0);
+    /* A task was pinned on every online hart, and none ran elsewhere. */
     KTEST_EXPECT_EQ(t, harts_seen, online);
-    for (unsigned i = 0; i < STRESS_PAIRS; i++) {
+    KTEST_EXPECT_EQ(t, offline_seen, 0);
+    for (unsigned i = 0; i < pairs; i++) {
         /* Each pass hands the token over: the two counts differ by at most one. */
         uint64_t a = stress.relays[i].passes[0], b = stress.relays[i].passes[1];
         KTEST_EXPECT(t, a == b || a == b + 1);
@@ -391,8 +408,8 @@ KTEST(sched, stress_on_every_hart)
             switches += hart.switches;
     }
     ktest_note(t,
-               "stress tasks=%u ms=%lu counts=%lu sleeps=%lu switches=%lu harts=0x%lx moved=%lu",
-               STRESS_TASKS, elapsed_us / 1000, sum, sleeps, switches - switches_before,
+               "stress tasks=%u ms=%lu counts=%lu sleeps=%lu switches=%lu harts=%u moved=%lu",
+               task_count, elapsed_us / 1000, sum, sleeps, switches - switches_before,
                harts_seen, moved);
 }
 
