@@ -77,6 +77,13 @@ def test_append_comes_last_and_takes_colons_commas_and_equals(build: Path) -> No
     assert (config.smp, config.memory, config.goal) == (None, "2G", Goal.KTEST)
 
 
+def test_machine_options_go_to_qemus_machine(build: Path) -> None:
+    config = parse_config("virt:machine=aia=aplic-imsic,acpi=off:smp=4:append=ktest", build)
+    assert config.machine_options == ("aia=aplic-imsic", "acpi=off")
+    command = config.qemu(()).command()
+    assert command[command.index("-machine") + 1] == "virt,aia=aplic-imsic,acpi=off"
+
+
 def test_a_script_is_typed_line_by_line_and_ends_with_poweroff(build: Path, tmp_path: Path) -> None:
     script = tmp_path / "s.txt"
     script.write_text("help\n\n  harts \nsleep 10\n")
@@ -96,7 +103,10 @@ def test_the_shipped_script_is_accepted(build: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("virt:foo=1", "virt:foo=1: unknown key 'foo' (keys: smp, mem, script, and append last)"),
+        (
+            "virt:foo=1",
+            "virt:foo=1: unknown key 'foo' (keys: smp, mem, machine, script, and append last)",
+        ),
         ("virt:smp", "virt:smp: 'smp' is not KEY=VALUE"),
         ("virt:smp=x", "virt:smp=x: smp=x is not a number of harts (a whole number from 1)"),
         ("virt:smp=0", "smp=0 is not a number of harts"),
@@ -541,5 +551,5 @@ def test_a_bad_command_line_is_one_line_and_exit_status_2(
 def test_help_gives_the_syntax_and_what_passes() -> None:
     result = run_soak("--help")
     assert result.returncode == 0
-    assert "BOARD[:smp=N][:mem=SIZE][:script=FILE][:append=TEXT]" in result.stdout
+    assert "BOARD[:smp=N][:mem=SIZE][:machine=OPTS][:script=FILE][:append=TEXT]" in result.stdout
     assert "kernel: ktest passed=P failed=0" in result.stdout

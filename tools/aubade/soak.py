@@ -3,10 +3,12 @@ show that the kernel neither hangs nor fails under load.
 
     tools/soak [-n RUNS] [-j JOBS] [--timeout SECONDS] [--logs DIR] CONFIG [CONFIG ...]
 
-CONFIG is BOARD[:smp=N][:mem=SIZE][:script=FILE][:append=TEXT]:
+CONFIG is BOARD[:smp=N][:mem=SIZE][:machine=OPTS][:script=FILE][:append=TEXT]:
 
   smp=N         QEMU -smp (default: the board's, boards/BOARD.toml)
   mem=SIZE      QEMU -m, as 512M or 2G (default: the board's)
+  machine=OPTS  options of the board's QEMU machine, comma-separated:
+                virt:machine=aia=aplic-imsic is -machine virt,aia=aplic-imsic
   script=FILE   drive the shell: FILE's lines typed one by one (below)
   append=TEXT   the kernel command line; it must come last and takes the rest
                 of CONFIG, so TEXT may hold ':', ',' and '='
@@ -45,6 +47,7 @@ the tool, however it ends).
   tools/soak -n 500 -j 3 virt:smp=4:mem=512M:append=ktest virt:smp=8:append=poweroff
   tools/soak -n 100 -j 3 sifive_u:smp=5:append=ktest
   tools/soak -n 20 virt:smp=2:script=tools/soak-scripts/shell.txt
+  tools/soak -n 50 virt:smp=4:machine=aia=aplic-imsic:append=ktest
 """
 
 from __future__ import annotations
@@ -80,7 +83,7 @@ without its end: after a panic the kernel prints its report in one go, then
 stops, and on sifive_u QEMU does not exit."""
 MONITOR_TIMEOUT = 10.0
 """Seconds allowed for each answer of the monitor."""
-_KEYS = ("smp", "mem", "script")
+_KEYS = ("smp", "mem", "machine", "script")
 _SIZE = re.compile(r"[1-9][0-9]*[KMGT]?", re.IGNORECASE)
 _DOTS_PER_LINE = 50
 
@@ -98,6 +101,7 @@ class SoakConfig:
     board: Board
     smp: int | None
     memory: str | None
+    machine_options: tuple[str, ...]
     append: str
     script: tuple[str, ...] | None
     """The lines to type at the shell's prompts (with the final `poweroff`), or None."""
@@ -114,6 +118,7 @@ class SoakConfig:
             smp=self.smp,
             memory=self.memory,
             append=self.append,
+            machine_options=self.machine_options,
             extra_args=extra_args,
         )
 
@@ -126,7 +131,7 @@ def _script_lines(path: Path) -> tuple[str, ...]:
 
 
 def parse_config(text: str, build: Path = REPO / "build") -> SoakConfig:
-    """A CONFIG (`BOARD[:smp=N][:mem=SIZE][:script=FILE][:append=TEXT]`) read and
+    """A CONFIG (`BOARD[:smp=N][:mem=SIZE][:machine=OPTS][:script=FILE][:append=TEXT]`) read and
     checked: its board exists and is built; SoakUsageError says what is wrong."""
 
     def fail(problem: str) -> NoReturn:
@@ -143,9 +148,9 @@ def parse_config(text: str, build: Path = REPO / "build") -> SoakConfig:
     for item in items:
         key, equals, value = item.partition("=")
         if not equals:
-            fail(f"{item!r} is not KEY=VALUE (keys: smp, mem, script, and append last)")
+            fail(f"{item!r} is not KEY=VALUE (keys: smp, mem, machine, script, and append last)")
         if key not in _KEYS:
-            fail(f"unknown key {key!r} (keys: smp, mem, script, and append last)")
+            fail(f"unknown key {key!r} (keys: smp, mem, machine, script, and append last)")
         if key in values:
             fail(f"{key}= given twice")
         values[key] = value
@@ -173,6 +178,7 @@ def parse_config(text: str, build: Path = REPO / "build") -> SoakConfig:
         board=board,
         smp=None if smp is None else int(smp),
         memory=memory,
+        machine_options=tuple(filter(None, values.get("machine", "").split(","))),
         append=append,
         script=script,
         kernel_elf=build / board.name / "kernel.elf",
