@@ -16,8 +16,8 @@ import fdt
 import pytest
 from configurations import TEST_LOG_DIR, VIRT, built
 from harness.boot import POWEROFF_BOOT, Boot, BootStep, run_boot
-from harness.machine import Machine
 from harness.qemu_target import QemuTarget
+from test_panics import boot_until_panic
 
 from aubade.qemu import QemuConfig, dump_device_tree
 
@@ -86,22 +86,12 @@ def test_t_head_c906_without_svpbmt_is_refused_by_name(tmp_path: Path) -> None:
     edited = tmp_path / "c906.dtb"
     edited.write_bytes(tree.to_dtb(version=17))
 
-    name = "virt-smp2-thead-c906"
-    machine = Machine(
-        name,
-        QemuTarget(replace(config, extra_args=("-dtb", str(edited)))),
-        TEST_LOG_DIR / f"{name}.log",
+    machine, panic = boot_until_panic(
+        "virt-smp2-thead-c906", replace(config, extra_args=("-dtb", str(edited))), "loader"
     )
-    try:
-        machine.power_on()
-        panic = machine.wait_for("loader", "panic", timeout=30)
-        status = machine.wait_exit(timeout=10)
-    finally:
-        machine.close()
     report = machine.report("the T-Head hart was not refused as expected")
     assert panic.field("reason") == "vendor-page-attributes", report
     assert "thead,c906" in "\n".join(machine.lines), report
-    assert status != 0, report
 
 
 def test_tree_with_thirty_reserved_ranges_boots(tmp_path: Path) -> None:
