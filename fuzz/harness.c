@@ -1,5 +1,6 @@
 /*
- * The host side of the loader, shared by both fuzz targets: fuzz_run() and
+ * The host side of the loader, shared by both fuzz targets and by
+ * tools/boardcheck (host/boardcheck.c): fuzz_run() and
  * fuzz_fail() (see harness.h) and the few symbols that loader/devicetree.c and
  * loader/check_elf.c take from the rest of the loader on the board.
  *
@@ -118,4 +119,9 @@ const char *fuzz_run(void (*step)(void *context), void *context)
     else if (report)
         fprintf(stderr, "verdict: accepted\n");
     return panic_reason;
+}
+
+const char *fuzz_panic_detail(void)
+{
+    return panic_detail;
 }

@@ -1,5 +1,6 @@
 /*
- * What the two host fuzz targets share (fuzz/harness.c).
+ * What the two host fuzz targets share (fuzz/harness.c), and what
+ * tools/boardcheck runs the loader's steps under.
  *
  * The loader's parsers run on the board with the MMU off and stop the
  * machine on bad input through loader_panic(). Built for the host, under
@@ -28,6 +29,9 @@
  * to show how each one fares.
  */
 const char *fuzz_run(void (*step)(void *context), void *context);
+/* The detail of the panic fuzz_run() last returned the reason of, as the
+ * board's log would print it. */
+const char *fuzz_panic_detail(void);
 
 /* Stops the fuzzer on an input that breaks a promise, with a "fuzz: " line
  * that says which: libFuzzer saves the input. */

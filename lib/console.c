@@ -53,25 +53,37 @@ void console_use_sbi(struct console *console)
     *console = (struct console){.driver = &sbi_driver};
 }
 
+/* The driver here for the node stdout-path names (an absolute path or an
+ * alias, with or without UART options after a ':'), which *node is set to. */
+static const struct console_driver *find_driver(const struct fdt *dt, int *node)
+{
+    const char *path = fdt_prop_string(dt, fdt_find(dt, "/chosen"), "stdout-path");
+    *node = path ? fdt_find(dt, path) : FDT_ERR_NOT_FOUND;
+    if (*node < 0)
+        return NULL;
+    for (size_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++)
+        if (fdt_is_compatible(dt, *node, drivers[i].compatible))
+            return &drivers[i];
+    return NULL;
+}
+
+const char *console_find(const struct fdt *dt, int *node)
+{
+    const struct console_driver *driver = find_driver(dt, node);
+    return driver ? driver->compatible : NULL;
+}
+
 bool console_init(struct console *console, const struct fdt *dt, mmio_mapper map)
 {
     console_use_sbi(console);
 
-    const char *path = fdt_prop_string(dt, fdt_find(dt, "/chosen"), "stdout-path");
-    int node = path ? fdt_find(dt, path) : FDT_ERR_NOT_FOUND;
-    if (node < 0)
+    int node;
+    const struct console_driver *driver = find_driver(dt, &node);
+    struct uart_registers uart;
+    if (driver == NULL || uart_registers_init(&uart, dt, node, map) != UART_READY)
         return false;
-
-    for (size_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++) {
-        if (!fdt_is_compatible(dt, node, drivers[i].compatible))
-            continue;
-        struct uart_registers uart;
-        if (uart_registers_init(&uart, dt, node, map) != UART_READY)
-            return false;
-        *console = (struct console){.driver = &drivers[i], .uart = uart};
-        return true;
-    }
-    return false;
+    *console = (struct console){.driver = driver, .uart = uart};
+    return true;
 }
 
 void console_write(const struct console *console, const char *text, size_t len)
