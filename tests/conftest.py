@@ -35,7 +35,7 @@ from harness.boot import KTEST_BOOT, Boot, run_boot
 from harness.qemu_target import QemuTarget
 from harness.serial_target import SerialPort, SerialSpecError
 
-from aubade import sdimage
+from aubade import boardcheck, sdimage
 from aubade.boards import UnknownBoardError, load_board
 from aubade.devicetree import DeviceTree, read_device_tree
 from aubade.elfcheck import CheckedElf, check_kernel_elf, check_user_elf
@@ -117,12 +117,14 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         return
     serial = session.config.stash[_SERIAL_CONFIG]
     scons = Path(sys.executable).with_name("scons")
-    for board in BOARDS if serial is None else (serial.board,):
-        command = [str(scons), "-Q", f"board={board.name}"]
+    # tools/boardcheck's program too: the tests ask it which harts a tree gives.
+    targets = [f"board={board.name}" for board in (BOARDS if serial is None else (serial.board,))]
+    for target in [*targets, "boardcheck"]:
+        command = [str(scons), "-Q", target]
         result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             pytest.exit(
-                f"the build of board {board.name} failed, so nothing was tested:\n"
+                f"the build `scons {target}` failed, so nothing was tested:\n"
                 f"{result.stdout}{result.stderr}",
                 2,
             )
@@ -255,14 +257,26 @@ def ktest_boot(ktest_config: BootConfig) -> Boot:
     )
 
 
-@pytest.fixture(scope="session")
-def device_tree(boot_config: BootConfig | SerialBootConfig) -> DeviceTree:
+@functools.cache
+def _device_tree_file(boot_config: BootConfig | SerialBootConfig) -> Path:
     """The device tree the configuration's firmware gets (QEMU's, kept beside its log)."""
     _boot_media_written(boot_config)
     dtb = boot_config.device_tree_file(TEST_LOG_DIR / f"{boot_config.id}.dtb")
     if dtb is None:
         pytest.skip("needs the device tree the board boots with: --dtb FILE")
-    return read_device_tree(dtb)
+    return dtb
+
+
+@pytest.fixture(scope="session")
+def device_tree(boot_config: BootConfig | SerialBootConfig) -> DeviceTree:
+    return read_device_tree(_device_tree_file(boot_config))
+
+
+@pytest.fixture(scope="session")
+def kernel_harts(boot_config: BootConfig | SerialBootConfig) -> list[int]:
+    """The harts the kernel runs on, sorted, as the loader's own code finds
+    them in the configuration's device tree (tools/boardcheck's answer)."""
+    return sorted(boardcheck.kernel_harts(_device_tree_file(boot_config)))
 
 
 @pytest.fixture(scope="session")

@@ -5,12 +5,13 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from aubade.devicetree import Cpu, MemoryBank, read_device_tree
+from aubade.devicetree import MemoryBank, read_device_tree
 
 # Cells that fdt takes for strings ("ABC\0" is 0x41424300), a node with two
 # banks in one reg, 1-cell addresses, a second memory node, the timebase on
-# the cpu nodes, and harts the kernel cannot run on: one disabled, a monitor
-# core without an MMU, an RV32 one.
+# the cpu nodes, and cpu nodes of every kind (one disabled, a monitor core
+# without an MMU, an RV32 one): all of them are listed. Which ones the kernel
+# runs on is the loader's to say (tests/tools/test_boardcheck.py).
 ODD_TREE = """
 /dts-v1/;
 / {
@@ -69,7 +70,5 @@ def test_odd_but_valid_tree_reads_right(tmp_path: Path) -> None:
         MemoryBank(0x100000000, 0x80000000),
     )
     assert [cpu.hart_id for cpu in tree.cpus] == [0, 1, 2, 3, 4]
-    assert tree.cpus[0] == Cpu(hart_id=0, enabled=True, isa="rv64imac", mmu_type="")
-    assert tree.hart_ids == (1, 3)
     assert tree.bootargs == "poweroff initcall_debug"
     assert tree.timebase_frequency == 1_000_000

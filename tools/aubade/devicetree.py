@@ -1,5 +1,8 @@
 """Read the facts the boot log reports from a flattened device tree (DTB).
 
+Which harts the kernel runs on is not read here: that is the loader's
+decision, and tools/aubade/boardcheck.py asks the loader's own code.
+
 The `fdt` package returns every property as flat 32-bit cells and guesses
 types from content: a cell whose bytes look like ASCII comes back as a
 string. The property's bytes are rebuilt from whatever type it guessed, and
@@ -20,9 +23,6 @@ import fdt
 _DEFAULT_ADDRESS_CELLS = 2
 _DEFAULT_SIZE_CELLS = 1
 _CELL = struct.Struct(">I")
-# The address translation modes the kernel can run in (it uses Sv39, which
-# every RISC-V MMU with a larger mode also has).
-_KERNEL_MMU_TYPES = ("riscv,sv39", "riscv,sv48", "riscv,sv57")
 
 
 class DeviceTreeError(Exception):
@@ -44,17 +44,6 @@ class Cpu:
     """A /cpus/cpu node."""
 
     hart_id: int
-    enabled: bool
-    isa: str
-    """`riscv,isa`, such as `rv64imafdc_zicsr`."""
-    mmu_type: str
-    """`mmu-type`, such as `riscv,sv48`; empty for a hart without an MMU."""
-
-    @property
-    def runs_kernel(self) -> bool:
-        """The hart can run the kernel: enabled, RV64 and with an MMU of a mode
-        the kernel can use. Monitor cores (sifive_u's E51) cannot."""
-        return self.enabled and self.isa.startswith("rv64") and self.mmu_type in _KERNEL_MMU_TYPES
 
 
 @dataclass(frozen=True)
@@ -67,11 +56,6 @@ class DeviceTree:
     """Every /cpus/cpu node, by hart id."""
     timebase_frequency: int
     """Hz of the `time` CSR."""
-
-    @property
-    def hart_ids(self) -> tuple[int, ...]:
-        """The harts that can run the kernel, ascending."""
-        return tuple(cpu.hart_id for cpu in self.cpus if cpu.runs_kernel)
 
 
 def read_device_tree(dtb: bytes | Path) -> DeviceTree:
@@ -95,12 +79,7 @@ def _memory_banks(node: fdt.Node) -> Iterator[MemoryBank]:
 
 
 def _cpu(node: fdt.Node) -> Cpu:
-    return Cpu(
-        hart_id=_cells_value(_reg(node)),
-        enabled=_is_enabled(node),
-        isa=_string(node, "riscv,isa"),
-        mmu_type=_string(node, "mmu-type"),
-    )
+    return Cpu(hart_id=_cells_value(_reg(node)))
 
 
 def _timebase_frequency(cpus: fdt.Node, cpu_nodes: list[fdt.Node]) -> int:
