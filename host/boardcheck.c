@@ -212,46 +212,60 @@ static uintptr_t note_registers(uint64_t phys, uint64_t size)
     return (uintptr_t)1;
 }
 
+/* Writes through the firmware's SBI console, as both stages do when no
+ * driver here takes the stdout-path node: the log comes out (QEMU's spike
+ * boots so), but nothing typed reaches the shell. Said, not refused. */
+static void console_through_sbi(const char *node, const char *reason, const char *detail)
+{
+    say("console", "node=%s driver=sbi", node);
+    say("warning", "reason=%s detail=\"%s: the log goes through the firmware's SBI console, "
+                   "and nothing typed reaches the shell\"",
+        reason, detail);
+}
+
 /* 3. The console, as lib/console.c chooses it; the kernel reads typed
- *    input from the same UART. Without a stdout-path, both stages write
- *    through SBI's console, as on QEMU's spike. */
+ *    input from the same UART. Returns its node, or a negative value when
+ *    the kernel takes no input. */
 static int check_console(struct check *check)
 {
     const struct fdt *dt = &check->machine.dt;
-    char path[256];
+    char path[256], detail[512];
     int node;
     const char *driver = console_find(dt, &node);
     const char *stdout_path = fdt_prop_string(dt, fdt_find(dt, "/chosen"), "stdout-path");
     if (stdout_path == NULL) {
-        say("console", "node=none driver=sbi");
+        console_through_sbi("none", "console-none", "no /chosen/stdout-path");
         return FDT_ERR_NOT_FOUND;
     }
     if (node < 0) {
-        char detail[300];
-        snprintf(detail, sizeof detail, "stdout-path \"%s\" names no node", stdout_path);
-        refuse(check, "console-not-found", detail);
+        snprintf(detail, sizeof detail, "stdout-path '%s' names no node", stdout_path);
+        console_through_sbi("none", "console-not-found", detail);
         return FDT_ERR_NOT_FOUND;
     }
     node_path(dt, node, path, sizeof path);
+    const char *compatible = fdt_prop_string(dt, node, "compatible");
+    if (driver == NULL) {
+        snprintf(detail, sizeof detail, "no console driver takes %s (compatible '%s')", path,
+                 compatible ? compatible : "");
+        console_through_sbi(path, "console-no-driver", detail);
+        return FDT_ERR_NOT_FOUND;
+    }
     struct uart_registers uart;
-    enum uart_setup setup =
-        driver ? uart_registers_init(&uart, dt, node, note_registers) : UART_READY;
-    if (driver == NULL || setup == UART_UNKNOWN_WIDTH) {
-        char detail[512];
-        snprintf(detail, sizeof detail, "%s (compatible \"%s\"%s): no console driver takes it",
-                 path, fdt_prop_string(dt, node, "compatible") ?: "",
-                 driver ? ", a reg-io-width other than 1 or 4" : "");
-        refuse(check, "console-no-driver", detail);
+    switch (uart_registers_init(&uart, dt, node, note_registers)) {
+    case UART_READY:
+        say("console", "node=%s driver=%s reg=0x%lx", path, driver, console_reg);
+        return node;
+    case UART_UNKNOWN_WIDTH:
+        snprintf(detail, sizeof detail, "%s: its reg-io-width is neither 1 nor 4", path);
+        console_through_sbi(path, "console-no-driver", detail);
         return FDT_ERR_NOT_FOUND;
+    case UART_NO_REGISTERS:
+        break;
     }
-    if (setup == UART_NO_REGISTERS) {
-        char detail[300];
-        snprintf(detail, sizeof detail, "%s: reg is missing", path);
-        refuse(check, "console-no-registers", detail);
-        return FDT_ERR_NOT_FOUND;
-    }
-    say("console", "node=%s driver=%s reg=0x%lx", path, driver, console_reg);
-    return node;
+    /* The kernel's input driver stops on it (dtb-console). */
+    snprintf(detail, sizeof detail, "%s: reg is missing", path);
+    refuse(check, "dtb-console", detail);
+    return FDT_ERR_NOT_FOUND;
 }
 
 /* 5. Every hart's tick: stimecmp where the tree lists Sstc (the kernel
@@ -335,21 +349,25 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: boardcheck FILE.dtb [...]\n");
         return 2;
     }
+    /* Each line as it is made, so that a file's error on stderr comes
+     * between the verdicts it belongs between. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     int status = 0;
+    bool first = true;
     for (int i = 1; i < argc; i++) {
-        if (i > 1)
-            putchar('\n');
         size_t size;
         uint8_t *blob = read_file(argv[i], &size);
         if (blob == NULL) {
             status = 2;
             continue;
         }
+        if (!first)
+            putchar('\n');
+        first = false;
         static struct check check;
         check = (struct check){.file = argv[i], .blob = blob, .size = size, .supported = true};
         if (!check_board(&check) && status == 0)
             status = 1;
-        fflush(stdout);
         free(blob);
     }
     return status;
