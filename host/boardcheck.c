@@ -34,6 +34,7 @@
 #include <aubade/console.h>
 #include <aubade/cpus.h>
 #include <aubade/fmt.h>
+#include <aubade/irqchip.h>
 
 #include "harness.h"
 #include "loader.h"
@@ -46,12 +47,18 @@ void sbi_console_putchar(char c)
     abort();
 }
 
+/* Room for every region the banks and the reserved ranges can cut: each
+ * range splits one region in three at most. The loader's map grows into
+ * DRAM instead; this one never needs to. */
+#define REGIONS (MAX_MEMORY_BANKS + 2 * MAX_RESERVED_RANGES + MEMMAP_GROW_SPARE)
+
 struct check {
     const char *file;
     const uint8_t *blob;
     size_t size;
     struct machine machine;
     struct memmap memory;
+    struct boot_region regions[REGIONS];
     bool supported;
 };
 
@@ -103,16 +110,10 @@ static const char *node_path(const struct fdt *dt, int node, char *path, size_t 
     return path;
 }
 
-/* 1. Harts: the loader's own list, with the boot hart firmware would
- *    choose, one it can run (a file does not say which; the header's
- *    boot_cpuid_phys is whatever the tree's compiler put there). */
-static void find_harts(void *context)
-{
-    struct check *check = context;
-    check->machine.boot_hart = UINT64_MAX;
-    machine_read_harts(&check->machine);
-}
-
+/* 1. Harts: each cpu node as lib/cpus.c judges it, the reason for each
+ *    one left alone, then the loader's own list, with the boot hart
+ *    firmware would choose: one the kernel runs on (a file does not say
+ *    which; its header's boot_cpuid_phys is whatever its compiler wrote). */
 static void read_harts(void *context)
 {
     struct check *check = context;
@@ -122,17 +123,33 @@ static void read_harts(void *context)
 static bool check_harts(struct check *check)
 {
     struct machine *machine = &check->machine;
-    fuzz_run(find_harts, check);
-    if (machine->hart_count == 0) {
+    const struct fdt *dt = &machine->dt;
+    int cpus = fdt_subnode(dt, fdt_root(dt), "cpus", 4);
+    bool found = false;
+    for (int cpu = fdt_first_child(dt, cpus); cpu >= 0; cpu = fdt_next_sibling(dt, cpu)) {
+        enum cpus_hart_verdict verdict = cpus_hart_usable(dt, cpu);
+        uint64_t hart, size;
+        if (verdict == CPUS_HART_NOT_CPU)
+            continue; /* cpu-map and the like */
+        /* The loader refuses T-Head's cores by name wherever they are. */
+        if ((verdict == CPUS_HART_USABLE || verdict == CPUS_HART_VENDOR_PAGE_ATTRIBUTES) &&
+            !found)
+            found = fdt_reg(dt, cpu, 0, &machine->boot_hart, &size);
+        if (verdict == CPUS_HART_USABLE)
+            continue;
+        if (fdt_reg(dt, cpu, 0, &hart, &size))
+            say("skipped", "hart=%lu reason=%s", hart, cpus_hart_verdict_name(verdict));
+        else
+            say("skipped", "node=%s reason=%s", fdt_name(dt, cpu), cpus_hart_verdict_name(verdict));
+    }
+    if (!found) {
         refuse(check, "no-mmu-hart",
                "no enabled RV64 hart with an Sv39, Sv48 or Sv57 MMU under /cpus");
         return false;
     }
-    machine->boot_hart = machine->harts[0];
-    machine->hart_count = 0;
     if (!loader_step(check, read_harts))
         return false;
-    char ids[BOOTINFO_MAX_HARTS * 21];
+    static char ids[BOOTINFO_MAX_HARTS * 21];
     fmt_id_list(ids, sizeof ids, machine->harts, machine->hart_count);
     say("harts", "count=%u ids=%s", machine->hart_count, ids);
     return true;
@@ -163,8 +180,7 @@ static void read_reserved(void *context)
             continue; /* the tree and the loader: where a boot puts them, unknown here */
         uint64_t first_page = align_down(range->base, SV39_PAGE_SIZE);
         uint64_t end = align_up(range->base + range->size, SV39_PAGE_SIZE);
-        if (!memmap_claim(&check->memory, first_page, end - first_page, range->kind))
-            loader_panic("memmap-full", "more than %d memory regions", BOOTINFO_MAX_REGIONS);
+        memmap_claim(&check->memory, first_page, end - first_page, range->kind);
     }
 }
 
@@ -268,6 +284,66 @@ static int check_console(struct check *check)
     return FDT_ERR_NOT_FOUND;
 }
 
+/* 4. The console's interrupt, read as the kernel's irq layer reads it
+ *    (fdt_irq_at: interrupts-extended, or interrupts with the inherited
+ *    interrupt-parent), goes to a controller one of its drivers must take;
+ *    an APLIC that forwards MSIs needs its msi-parent (an IMSIC) driven too.
+ *    Typed input reaches the shell through that chain, nothing else. */
+#define MAX_CONTROLLER_HOPS 4
+
+static bool is_imsic(const char *driver)
+{
+    for (const char *const *imsic = irqchip_imsic_compatible; *imsic; imsic++)
+        if (strcmp(*imsic, driver) == 0)
+            return true;
+    return false;
+}
+
+static void check_irq(struct check *check, int console)
+{
+    const struct fdt *dt = &check->machine.dt;
+    char path[256], detail[512];
+    struct fdt_irq irq;
+    node_path(dt, console, path, sizeof path);
+    if (!fdt_irq_at(dt, console, 0, &irq)) {
+        snprintf(detail, sizeof detail,
+                 "%s: its interrupt is not in interrupts or interrupts-extended, or does not "
+                 "fit its controller's #interrupt-cells",
+                 path);
+        refuse(check, "irq-specifier", detail);
+        return;
+    }
+    int controller = irq.parent;
+    for (unsigned hop = 0; controller >= 0 && hop < MAX_CONTROLLER_HOPS; hop++) {
+        node_path(dt, controller, path, sizeof path);
+        const char *driver = irqchip_driver(dt, controller);
+        const char *compatible = fdt_prop_string(dt, controller, "compatible");
+        if (driver == NULL || !fdt_is_enabled(dt, controller)) {
+            snprintf(detail, sizeof detail, "%s (compatible '%s'%s): no driver", path,
+                     compatible ? compatible : "", driver ? ", disabled" : "");
+            refuse(check, "irq-no-driver", detail);
+            return;
+        }
+        /* An IMSIC takes MSIs; a wire cannot end there. */
+        if (hop == 0 && is_imsic(driver)) {
+            snprintf(detail, sizeof detail, "the console's interrupt goes to %s, which takes MSIs",
+                     path);
+            refuse(check, "irq-specifier", detail);
+            return;
+        }
+        say("irq", "node=%s driver=%s", path, driver);
+        uint64_t msi_parent;
+        if (!fdt_prop_u64(dt, controller, "msi-parent", &msi_parent))
+            return;
+        controller = fdt_by_phandle(dt, (uint32_t)msi_parent);
+        if (controller < 0) {
+            snprintf(detail, sizeof detail, "%s: msi-parent names no node", path);
+            refuse(check, "irq-no-driver", detail);
+            return;
+        }
+    }
+}
+
 /* 5. Every hart's tick: stimecmp where the tree lists Sstc (the kernel
  *    tries it at boot and falls back to SBI if the hart refuses), else SBI
  *    set_timer. */
@@ -299,7 +375,9 @@ static bool check_board(struct check *check)
         return false;
     bool harts = check_harts(check);
     check_memory(check);
-    check_console(check);
+    int console = check_console(check);
+    if (console >= 0)
+        check_irq(check, console);
     if (harts)
         check_timers(check);
     if (check->supported)
@@ -366,6 +444,7 @@ int main(int argc, char **argv)
         first = false;
         static struct check check;
         check = (struct check){.file = argv[i], .blob = blob, .size = size, .supported = true};
+        check.memory = (struct memmap){.regions = check.regions, .capacity = REGIONS};
         if (!check_board(&check) && status == 0)
             status = 1;
         free(blob);

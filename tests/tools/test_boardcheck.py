@@ -131,6 +131,7 @@ def test_qemu_virt_is_supported_on_every_hart(verdicts: dict[str, boardcheck.Ver
     assert verdict.supported, verdict
     assert verdict.hart_ids == [0, 1, 2, 3]
     assert fields(verdict, "console", "driver") == ["ns16550a"]
+    assert fields(verdict, "irq", "driver") == ["sifive,plic-1.0.0"]
     assert fields(verdict, "timer", "kind") == ["sstc"] * 4
 
 
@@ -144,6 +145,18 @@ def test_qemu_sifive_u_leaves_the_e51_alone(verdicts: dict[str, boardcheck.Verdi
 
 
 # Bindings.
+
+
+def test_harts_by_riscv_isa_and_by_isa_extensions(verdicts: dict[str, boardcheck.Verdict]) -> None:
+    """Hart 1 says riscv,isa, hart 2 riscv,isa-base and -extensions; the
+    monitor core, the disabled hart and the RV32 one are left alone."""
+    verdict = verdicts["bindings"]
+    assert verdict.supported, verdict
+    assert verdict.hart_ids == [1, 2]
+    skipped = {line.int_field("hart"): line.fields["reason"] for line in verdict.events("skipped")}
+    assert skipped == {0: "no-mmu", 3: "disabled", 4: "not-rv64"}
+    timers = {line.int_field("hart"): line.fields["kind"] for line in verdict.events("timer")}
+    assert timers == {1: "sstc", 2: "sbi"}
 
 
 def test_console_by_alias_with_options(verdicts: dict[str, boardcheck.Verdict]) -> None:
@@ -181,6 +194,34 @@ def test_uart_above_4_gib(verdicts: dict[str, boardcheck.Verdict]) -> None:
     assert fields(verdict, "console", "driver") == ["snps,dw-apb-uart"]
 
 
+def test_aplic_in_direct_mode(verdicts: dict[str, boardcheck.Verdict]) -> None:
+    verdict = verdicts["aplic"]
+    assert verdict.supported, verdict
+    assert fields(verdict, "irq", "node") == ["/soc/interrupt-controller@d000000"]
+    assert fields(verdict, "irq", "driver") == ["riscv,aplic"]
+
+
+def test_aplic_forwarding_to_an_imsic(verdicts: dict[str, boardcheck.Verdict]) -> None:
+    """In MSI mode the console's interrupt goes through the APLIC to the IMSIC:
+    both need a driver."""
+    verdict = verdicts["imsic"]
+    assert verdict.supported, verdict
+    assert fields(verdict, "irq", "driver") == ["riscv,aplic", "riscv,imsics"]
+    assert fields(verdict, "irq", "node") == [
+        "/soc/interrupt-controller@d000000",
+        "/soc/interrupt-controller@28000000",
+    ]
+
+
+def test_two_numa_sockets(verdicts: dict[str, boardcheck.Verdict]) -> None:
+    verdict = verdicts["numa"]
+    assert verdict.supported, verdict
+    assert fields(verdict, "memory", "base") == ["0x80000000", "0xc0000000"]
+    assert verdict.hart_ids == [0, 1, 2, 3]
+    # The console's PLIC is the first socket's.
+    assert fields(verdict, "irq", "node") == ["/soc/interrupt-controller@c000000"]
+
+
 def test_console_through_sbi_without_stdout_path(verdicts: dict[str, boardcheck.Verdict]) -> None:
     verdict = verdicts["spike-like"]
     assert verdict.supported, verdict
@@ -208,6 +249,38 @@ def test_console_without_a_driver_writes_through_sbi(
     assert not verdict.events("irq")
 
 
+# Refusals.
+
+
+def test_no_hart_with_an_mmu(verdicts: dict[str, boardcheck.Verdict]) -> None:
+    verdict = verdicts["no-mmu"]
+    assert verdict.reasons == ["no-mmu-hart"]
+    assert fields(verdict, "skipped", "reason") == ["no-mmu", "no-mmu"]
+    assert not verdict.events("harts")
+
+
+def test_console_interrupt_controller_without_a_driver(
+    verdicts: dict[str, boardcheck.Verdict],
+) -> None:
+    verdict = verdicts["irq-no-driver"]
+    assert verdict.reasons == ["irq-no-driver"]
+    assert "vendor,fancy-intc" in verdict.events("unsupported")[0].fields["detail"]
+
+
+def test_thead_c910_refused_for_its_page_attributes(
+    verdicts: dict[str, boardcheck.Verdict],
+) -> None:
+    """TH1520: the PLIC variant and the UART at 0xffe7014000 are driven, but
+    the cores need T-Head's own page attributes, which the kernel lacks."""
+    verdict = verdicts["th1520"]
+    assert not verdict.supported
+    assert fields(verdict, "skipped", "reason") == ["vendor-page-attributes"] * 4
+    assert verdict.reasons == ["vendor-page-attributes"]
+    assert "thead,c910" in verdict.events("unsupported")[0].fields["detail"]
+    assert fields(verdict, "console", "reg") == ["0xffe7014000"]
+    assert fields(verdict, "irq", "driver") == ["thead,c900-plic"]
+
+
 # The real boards of boards/, from the facts of Linux's trees.
 
 
@@ -218,6 +291,7 @@ def test_hifive_unmatched(verdicts: dict[str, boardcheck.Verdict]) -> None:
     assert fields(verdict, "memory", "size") == ["0x400000000"]
     assert fields(verdict, "console", "driver") == ["sifive,uart0"]
     # Its first compatible, sifive,fu540-c000-plic, is no driver's.
+    assert fields(verdict, "irq", "driver") == ["sifive,plic-1.0.0"]
     assert fields(verdict, "timer", "kind") == ["sbi"] * 4
 
 
@@ -227,4 +301,5 @@ def test_visionfive2(verdicts: dict[str, boardcheck.Verdict]) -> None:
     assert verdict.supported, verdict
     assert verdict.hart_ids == [1, 2, 3, 4]
     assert fields(verdict, "console", "driver") == ["snps,dw-apb-uart"]
+    assert fields(verdict, "irq", "node") == ["/soc/interrupt-controller@c000000"]
     assert fields(verdict, "timer", "kind") == ["sbi"] * 4
