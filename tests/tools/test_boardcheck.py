@@ -21,7 +21,11 @@ from aubade.qemu import QemuConfig, dump_device_tree
 DATA = Path(__file__).parent / "data" / "boards"
 SOURCES = sorted(DATA.glob("*.dts"))
 # Made from QEMU at test time: (name, board, -smp).
-QEMU_TREES = (("qemu-virt", "virt", 4), ("qemu-sifive_u", "sifive_u", 5))
+QEMU_TREES = (
+    ("qemu-virt", "virt", 4),
+    ("qemu-sifive_u", "sifive_u", 5),
+    ("qemu-spike", "spike", 4),
+)
 
 
 def compile_tree(source: Path, dtb: Path) -> Path:
@@ -142,6 +146,19 @@ def test_qemu_sifive_u_leaves_the_e51_alone(verdicts: dict[str, boardcheck.Verdi
     assert fields(verdict, "console", "node") == ["/soc/serial@10010000"]
     assert fields(verdict, "console", "driver") == ["sifive,uart0"]
     assert fields(verdict, "timer", "kind") == ["sbi"] * 4
+
+
+def test_qemu_spike_writes_through_sbi(verdicts: dict[str, boardcheck.Verdict]) -> None:
+    """Its stdout-path is /htif, which only firmware drives: the kernel boots
+    there, its log through SBI, without typed input."""
+    verdict = verdicts["qemu-spike"]
+    assert verdict.supported, verdict
+    assert verdict.hart_ids == [0, 1, 2, 3]
+    assert [line.fields for line in verdict.events("console")] == [
+        {"node": "/htif", "driver": "sbi"}
+    ]
+    assert fields(verdict, "warning", "reason") == ["console-no-driver"]
+    assert not verdict.events("irq")
 
 
 # Bindings.
