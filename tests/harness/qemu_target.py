@@ -9,6 +9,8 @@ process that started it dies, even from a signal that runs no Python code.
 from __future__ import annotations
 
 import atexit
+import os
+import signal
 
 import pexpect
 
@@ -24,8 +26,17 @@ _running: set[pexpect.spawn] = set()
 
 def _kill(child: pexpect.spawn) -> None:
     _running.discard(child)
-    # close(force=True) sends SIGHUP, SIGINT and at last SIGKILL, and reaps it.
-    child.close(force=True)
+    # SIGKILL, then a wait without a deadline: QEMU keeps no state worth a
+    # gentler end, and SIGKILL always ends it. pexpect's close(force=True)
+    # gives each of its signals 0.1 s and then raises "Could not terminate
+    # the child", which a QEMU of many threads on a loaded host overran.
+    if child.isalive():
+        try:
+            os.kill(child.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass  # it ended after isalive() looked
+        child.wait()
+    child.close()
 
 
 @atexit.register
