@@ -69,9 +69,12 @@ void smp_take_calls(void);
  * here, with interrupts off, if it is this hart), and waits until it
  * returns; false if that hart is not there. */
 bool smp_call(uint64_t hart_id, void (*function)(void *argument), void *argument);
-/* Runs function on every hart past Late at once, this one included: the
- * hart at index i of BootInfo's list gets arguments + i * size, and ran[i]
- * says whether it ran. Returns how many harts did. */
+/* Runs function on every hart past Late, this one included, and returns
+ * once all have: at once on up to 16 harts, on more in rounds of 16 (the
+ * calls wait on the caller's stack), so a function must not wait for
+ * another hart's call to start. The hart at index i of BootInfo's list gets
+ * arguments + i * size, and ran[i] says whether it ran. Returns how many
+ * harts did. */
 unsigned smp_call_everywhere(void (*function)(void *argument), void *arguments, size_t size,
                              bool ran[BOOTINFO_MAX_HARTS]);
 bool smp_is_online(uint64_t hart_id);
