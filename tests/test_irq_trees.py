@@ -86,13 +86,22 @@ def _unknown_controller(tree: fdt.FDT, uart: fdt.Node, plic: fdt.Node) -> None:
     uart.set_property("interrupt-parent", UNKNOWN_CONTROLLER_PHANDLE)
 
 
-def test_uart_whose_controller_has_no_driver_panics_naming_it(tmp_path: Path) -> None:
-    config = _with_edited_tree(tmp_path, CONFIG, _unknown_controller)
-    machine, panic = boot_until_panic("virt-irq-no-driver", config, "kernel")
+def _panics_naming_it(tmp_path: Path, name: str, edit: Edit, reason: str, detail: str) -> None:
+    """The edited tree's boot panics with `reason`, its detail saying `detail`."""
+    machine, panic = boot_until_panic(name, _with_edited_tree(tmp_path, CONFIG, edit), "kernel")
     report = machine.report("unexpected panic report")
-    assert panic.fields["reason"] == "irq-no-driver", report
-    detail = detail_after(machine, panic)
-    assert "interrupt-controller@3000000 (acme,intc) has no driver" in detail, report
+    assert panic.fields["reason"] == reason, report
+    assert detail in detail_after(machine, panic), report
+
+
+def test_uart_whose_controller_has_no_driver_panics_naming_it(tmp_path: Path) -> None:
+    _panics_naming_it(
+        tmp_path,
+        "virt-irq-no-driver",
+        _unknown_controller,
+        "irq-no-driver",
+        "interrupt-controller@3000000 (acme,intc) has no driver",
+    )
 
 
 def _pairs(plic: fdt.Node) -> list[tuple[int, int]]:
@@ -146,9 +155,10 @@ def _machine_mode_contexts_only(tree: fdt.FDT, uart: fdt.Node, plic: fdt.Node) -
 
 
 def test_uart_whose_controller_reaches_no_hart_panics_naming_it(tmp_path: Path) -> None:
-    config = _with_edited_tree(tmp_path, CONFIG, _machine_mode_contexts_only)
-    machine, panic = boot_until_panic("virt-irq-no-hart", config, "kernel")
-    report = machine.report("unexpected panic report")
-    assert panic.fields["reason"] == "irq-hart", report
-    detail = detail_after(machine, panic)
-    assert "plic plic@c000000 has no S-mode context for any online hart" in detail, report
+    _panics_naming_it(
+        tmp_path,
+        "virt-irq-no-hart",
+        _machine_mode_contexts_only,
+        "irq-hart",
+        "plic plic@c000000 has no S-mode context for any online hart",
+    )
