@@ -10,8 +10,8 @@
  */
 #include <aubade/log.h>
 
+#include "boot/boot.h"
 #include "init.h"
-#include "kernel.h"
 
 #define EARLY_CALLS 32
 

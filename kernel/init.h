@@ -4,8 +4,8 @@
  * says what it needs; the build works out the order. kernel_main() runs the
  * boot hart's calls, secondary_main() the other harts'.
  */
-#ifndef INIT_H
-#define INIT_H
+#ifndef KERNEL_INIT_H
+#define KERNEL_INIT_H
 
 #include <aubade/log.h>
 #include <stdint.h>
@@ -45,5 +45,8 @@ uint64_t init_call_us(unsigned index);
  * reported as they end if the command line says `initcall_debug`, and the
  * ones before are reported now. */
 void init_trace_start(void);
+
+/* The boot hart's last init call: creates the init task (init_task.c). */
+void init_task_start(void);
 
 #endif

@@ -6,10 +6,11 @@
  */
 #include <aubade/log.h>
 
-#include "kernel.h"
-#include "ktest.h"
-#include "process.h"
-#include "task.h"
+#include "debug/debug.h"
+#include "init.h"
+#include "ktest/ktest.h"
+#include "proc/proc.h"
+#include "sched/sched.h"
 
 static void kernel_init(void *argument)
 {

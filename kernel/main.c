@@ -17,9 +17,9 @@
  * After its calls each hart runs its scheduler's idle loop: the init task,
  * and everything it starts, runs from there.
  */
+#include "boot/boot.h"
 #include "init.h"
-#include "kernel.h"
-#include "task.h"
+#include "sched/sched.h"
 
 /* The loader has mapped us, given this hart a stack (sp) and a TLS block
  * (tp), and described the machine in BootInfo. */

@@ -30,7 +30,7 @@ loader_entry:
      * hart START_PENDING before it stores the start address, so a hart the
      * kernel starts can read the stale one, this entry, on a loaded host.
      * Such a hart stops itself here, before it touches any memory, and the
-     * kernel starts it again (kernel/smp.c). */
+     * kernel starts it again (kernel/smp/smp.c). */
     .option push
     .option norelax             /* gp is not set up: do not relax against it */
     la      t0, loader_entered

@@ -39,7 +39,7 @@ def test_debug_traces_the_start_of_every_secondary_hart(debug_boot: Boot) -> Non
     boot_hart = debug_boot.event("loader", "start").field("hart")
     harts = debug_boot.event("loader", "harts").list_field("ids")
     started = [event for event in debug_boot.all_events() if event.kind == "smp: start"]
-    # A set: a hart the firmware sends astray is started again (kernel/smp.c).
+    # A set: a hart the firmware sends astray is started again (kernel/smp/smp.c).
     assert {event.field("hart") for event in started} == set(harts) - {boot_hart}
     assert {event.field("cpu") for event in started} == {boot_hart}
 

@@ -101,7 +101,7 @@ def test_noop_build_does_nothing(tree: Path) -> None:
         ("boards/virt.toml", "text_offset = 0x200000", "text_offset = 0x400000"),
         ("tools/aubade/elfcheck.py", '"""', '"""Edited. '),
         ("tools/aubade/inittokens.py", '"""', '"""Edited. '),
-        ("kernel/memory.init", "init heap: kmalloc and kfree", "init heap: kmalloc, kfree"),
+        ("kernel/mm/mm.init", "init heap: kmalloc and kfree", "init heap: kmalloc, kfree"),
     ],
 )
 def test_editing_a_build_input_rebuilds(tree: Path, edited: str, old: str, new: str) -> None:
@@ -169,7 +169,7 @@ def function_names(elf_path: Path) -> set[str]:
         return {item.name for item in table.iter_symbols() if item["st_info"]["type"] == "STT_FUNC"}
 
 
-# What only the lock checks of debug builds have (kernel/spinlock.c).
+# What only the lock checks of debug builds have (kernel/smp/spinlock.c).
 LOCK_CHECKS = {"spin_check_none_held_at", "misused"}
 
 
@@ -267,7 +267,7 @@ INIT_TABLE = "build/virt/kernel/init_table.c"
 
 def test_only_declarations_regenerate_the_init_table(tree: Path) -> None:
     """Editing C code leaves the generated table alone; editing a declaration does not."""
-    source = tree / "kernel/heap.c"
+    source = tree / "kernel/mm/heap.c"
     original = source.read_text()
     try:
         source.write_text(original + "/* edited */\n")
@@ -279,7 +279,7 @@ def test_only_declarations_regenerate_the_init_table(tree: Path) -> None:
 def test_a_cycle_in_the_init_declarations_fails_the_build_and_writes_no_table(
     tree: Path,
 ) -> None:
-    declarations = tree / "kernel/memory.init"
+    declarations = tree / "kernel/mm/mm.init"
     original = declarations.read_text()
     line = "    function heap_init\n"
     assert line in original
@@ -291,14 +291,14 @@ def test_a_cycle_in_the_init_declarations_fails_the_build_and_writes_no_table(
         result = scons(tree)
         assert result.returncode != 0
         assert re.search(
-            r"^kernel/memory.init:\d+: error: cycle in the init order of group main: "
+            r"^kernel/mm/mm.init:\d+: error: cycle in the init order of group main: "
             r"frames -> heap -> frames$",
             result.stdout,
             re.MULTILINE,
         ), result.stdout
         # Each step of the cycle names the line that asks for it.
         assert (
-            f"heap -> frames: kernel/memory.init:{cycle_line}: heap `before frames`"
+            f"heap -> frames: kernel/mm/mm.init:{cycle_line}: heap `before frames`"
             in result.stdout
         ), result.stdout
         assert not (tree / INIT_TABLE).exists()

@@ -26,7 +26,7 @@ ENTRY = struct.Struct("<QII")
 
 
 def embedded_table(path: Path) -> list[Function]:
-    """Decodes .ksyms the way kernel/symbols.c reads it."""
+    """Decodes .ksyms the way kernel/debug/symbols.c reads it."""
     with path.open("rb") as stream:
         data = ELFFile(stream).get_section_by_name(".ksyms").data()
     (count,) = struct.unpack_from("<Q", data)

@@ -7,7 +7,7 @@ chain through memory read with `cpu N` and `x /2gx ADDR`. The kernel is
 built with -fno-omit-frame-pointer; GCC's RISC-V prologue saves ra at fp - 8
 and the caller's fp at fp - 16, except in a leaf function that keeps ra in
 its register and saves only the caller's fp, at fp - 8. The walk follows
-kernel/backtrace.c: at most `MAX_FRAMES` frames, a record read only on a
+kernel/debug/backtrace.c: at most `MAX_FRAMES` frames, a record read only on a
 kernel stack, every caller's frame above its callee's, and a return address
 named by the byte before it. A hart stopped on a function's first
 instruction has saved nothing yet: its caller is in ra, and s0 is the
@@ -31,8 +31,8 @@ MAX_FRAMES = 16
 KERNEL_STACKS = range(0xFFFFFFE000000000, 0xFFFFFFE800000000)
 """Where every kernel stack lies: the per-hart slots (stack, and the trap
 stack in the TLS block) from PERCPU_BASE (loader/loader.h) and the task
-stacks from STACK_WINDOW (kernel/task.c), all below VM_SCRATCH_BASE
-(kernel/kernel.h)."""
+stacks from STACK_WINDOW (kernel/sched/task.c), all below VM_SCRATCH_BASE
+(kernel/mm/mm.h)."""
 USER = range(0x1000, 0x4000000000)
 """Sv39's lower half but page 0, where the user program runs."""
 

@@ -11,7 +11,7 @@ moves nothing before it and every function keeps its address from the first
 link to the second; `check_unmoved` makes sure of that, because a table that
 is off by a few bytes would name the wrong functions without any sign.
 
-The table's layout is read by kernel/symbols.c:
+The table's layout is read by kernel/debug/symbols.c:
 
     ksyms_count     .8byte: number of entries
     ksyms_entries   per entry: .8byte address, .4byte size, .4byte name offset,

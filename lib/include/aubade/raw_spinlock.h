@@ -1,6 +1,6 @@
 /*
  * A bare test-and-set spinlock: the lock under the kernel's checked
- * spinlocks (kernel/spinlock.h), and the log's own, which both stages use
+ * spinlocks (kernel/smp/smp.h), and the log's own, which both stages use
  * and which a panic takes over (lib/log.c).
  */
 #ifndef AUBADE_RAW_SPINLOCK_H

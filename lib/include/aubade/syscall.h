@@ -21,7 +21,7 @@ enum syscall_number {
                         * until at least one byte has come */
     SYS_YIELD = 3,     /* () -> 0: lets another task run */
     SYS_SLEEP = 4,     /* (uint64_t microseconds) -> 0; a sleep that would end past
-                        * what the time CSR counts never ends (kernel/timer.c) */
+                        * what the time CSR counts never ends (kernel/trap/timer.c) */
     SYS_GETPID = 5,    /* () -> this process's id */
     SYS_EXIT = 6,      /* (int code): does not return */
     SYS_UPTIME = 7,    /* () -> microseconds since the machine started */

@@ -1,0 +1,96 @@
+#include "trap.h"
+
+/*
+ * Every trap saves the whole register file and the trap's CSRs into a struct
+ * trap_frame (trap_frame.h) and hands it to trap_handle(). When that returns,
+ * everything is restored from the frame and sret resumes the interrupted
+ * code at the frame's sepc.
+ *
+ * sscratch tells where the trap came from: 0 while the hart runs the
+ * kernel, and while a task runs in U-mode, the task's struct user_entry,
+ * which holds its kernel stack and this hart's tp. A trap from U-mode puts
+ * its frame at the top of that kernel stack.
+ *
+ * A trap from the kernel puts its frame on the interrupted stack, unless
+ * that stack has run into its guard page: then on this hart's trap stack, so
+ * that a stack overflow can still be reported (such a trap never returns).
+ */
+    .balign 4
+    .globl trap_entry
+trap_entry:
+    csrrw   t0, sscratch, t0    /* t0 = user_entry or 0, sscratch = t0 */
+    bnez    t0, from_user
+    lui     t0, %tprel_hi(trap_stack_floor)
+    add     t0, t0, tp, %tprel_add(trap_stack_floor)
+    ld      t0, %tprel_lo(trap_stack_floor)(t0)
+    bltu    sp, t0, 1f
+    mv      t0, sp
+    j       2f
+1:  mv      t0, sp
+    lui     sp, %tprel_hi(trap_stack + TRAP_STACK_SIZE)
+    add     sp, sp, tp, %tprel_add(trap_stack + TRAP_STACK_SIZE)
+    addi    sp, sp, %tprel_lo(trap_stack + TRAP_STACK_SIZE)
+2:  addi    sp, sp, -TRAP_FRAME_SIZE
+    sd      t0, 2 * 8(sp)       /* sp as it was when the trap came */
+    csrrw   t0, sscratch, zero
+    sd      t0, 5 * 8(sp)
+    .irp    n, 1, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
+    sd      x\n, \n * 8(sp)
+    .endr
+    j       save_csrs
+
+from_user:
+    sd      sp, USER_ENTRY_USER_SP(t0)
+    sd      tp, USER_ENTRY_USER_TP(t0)
+    ld      sp, USER_ENTRY_KERNEL_SP(t0)
+    ld      tp, USER_ENTRY_KERNEL_TP(t0)
+    addi    sp, sp, -TRAP_FRAME_SIZE
+    .irp    n, 1, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
+    sd      x\n, \n * 8(sp)
+    .endr
+    ld      t1, USER_ENTRY_USER_SP(t0)
+    sd      t1, 2 * 8(sp)
+    ld      t1, USER_ENTRY_USER_TP(t0)
+    sd      t1, 4 * 8(sp)
+    csrrw   t1, sscratch, zero  /* the user's t0; the hart runs the kernel now */
+    sd      t1, 5 * 8(sp)
+
+save_csrs:
+    sd      zero, 0 * 8(sp)
+    mv      fp, zero            /* a backtrace of the handler ends here */
+    csrr    t0, sepc
+    sd      t0, TRAP_FRAME_SEPC(sp)
+    csrr    t0, scause
+    sd      t0, TRAP_FRAME_SCAUSE(sp)
+    csrr    t0, stval
+    sd      t0, TRAP_FRAME_STVAL(sp)
+    csrr    t0, sstatus
+    sd      t0, TRAP_FRAME_SSTATUS(sp)
+    mv      a0, sp
+    call    trap_handle
+
+/* Resumes what the frame at sp describes. A task can leave a hart inside a
+ * trap and come back on another, so a return to the kernel keeps this
+ * hart's tp; only a return to U-mode takes the frame's. */
+trap_return:
+    /* sstatus brings back SPP and SPIE, which sret needs to return to the
+     * right mode with the right interrupt enable. */
+    ld      t0, TRAP_FRAME_SEPC(sp)
+    csrw    sepc, t0
+    ld      t0, TRAP_FRAME_SSTATUS(sp)
+    csrw    sstatus, t0
+    andi    t0, t0, SSTATUS_SPP_BIT
+    bnez    t0, 1f
+    ld      tp, 4 * 8(sp)
+1:  .irp    n, 1, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
+    ld      x\n, \n * 8(sp)
+    .endr
+    ld      sp, 2 * 8(sp)       /* last: it is the base of every load above */
+    sret
+
+/* user_enter(frame): the first return of a process to U-mode, from a frame
+ * at the top of its task's kernel stack (process.c). */
+    .globl user_enter
+user_enter:
+    mv      sp, a0
+    j       trap_return
