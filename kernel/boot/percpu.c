@@ -6,7 +6,7 @@
 
 #include "boot/boot.h"
 #include "debug/debug.h"
-#include "trap/trap.h"
+#include "trap/trap.h" /* up: the floor leaves room for a trap frame */
 
 /* Starts as HART_UNKNOWN in the TLS template (.tdata): seeing that value in
  * percpu_init() proves the loader copied the template into this block. */

@@ -11,9 +11,9 @@
  */
 #include <aubade/log.h>
 
-#include "boot/boot.h"
+#include "boot/boot.h" /* up: a panic report reaches up: see debug.h */
 #include "debug/debug.h"
-#include "trap/trap.h"
+#include "trap/trap.h" /* up: walks the trap stack and trap frames */
 
 #define MAX_FRAMES 32
 

@@ -3,10 +3,11 @@
  *
  * Panics (a report owned by the first hart that panics, the other harts
  * stopped, a power-off with failure status), the orderly power-off, the
- * backtrace after a report and the symbol table that names its addresses.
- * Every part of the kernel may panic, and a panic report needs much of the
- * kernel to be told (panic.c says which parts): this folder's includes are
- * the one place where a lower part uses a higher one.
+ * backtrace after a report and the symbol table that names its addresses,
+ * and deliberate faults (`fault=`, debug builds) that test all of it.
+ * Every part of the kernel may panic, so this is the lowest layer; yet a
+ * report names the hart, stops the others and maps the power-off device, so
+ * its files include the layers above (each such include says why).
  */
 #ifndef KERNEL_DEBUG_H
 #define KERNEL_DEBUG_H
@@ -55,5 +56,11 @@ noreturn void kernel_poweroff(void);
 noreturn void kernel_poweroff_failed(const char *status);
 /* With `poweroff` on the command line: kernel_poweroff(). */
 void poweroff_if_asked(void);
+
+/* Deliberate faults for testing the fault paths (fault.c). */
+void fault_prepare(void);
+/* Before vm_check: plants the bad mapping fault=vm-wx asks for. */
+void fault_inject_mapping(void);
+void fault_inject_here(void);
 
 #endif

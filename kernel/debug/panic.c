@@ -27,10 +27,10 @@
 #include <aubade/sbi.h>
 #include <stdarg.h>
 
-#include "boot/boot.h"
+#include "boot/boot.h" /* up: a report names the hart and the tree */
 #include "debug/debug.h"
-#include "mm/mm.h"
-#include "smp/smp.h"
+#include "mm/mm.h" /* up: maps the device that powers off */
+#include "smp/smp.h" /* up: stops the other harts */
 
 #define STOP_WAIT_MS 500
 #define LOG_PATIENCE_MS 500

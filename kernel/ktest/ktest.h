@@ -80,10 +80,4 @@ bool ktest_requested(void);
  * off, with status ktest-failed if any failed. */
 void ktest_run_if_asked(void);
 
-/* Deliberate faults for testing the fault paths (fault.c). */
-void fault_prepare(void);
-/* Before vm_check: plants the bad mapping fault=vm-wx asks for. */
-void fault_inject_mapping(void);
-void fault_inject_here(void);
-
 #endif

@@ -75,6 +75,9 @@ const struct sv39 *vm_kernel_tables(void);
  * tables come from the frame allocator like the kernel's; false if there
  * is no frame for the root. */
 bool vm_tables_create(struct sv39 *tables);
+/* This hart runs on `tables` from now on, the kernel's if NULL (a switch
+ * between tasks of different address spaces). */
+void vm_activate(const struct sv39 *tables);
 /* With `debug` or `ktest` on the command line: panics on a writable and
  * executable page or any lower-half mapping (`mm: check`). */
 void vm_check(void);

@@ -27,7 +27,7 @@
 
 #include "boot/boot.h"
 #include "debug/debug.h"
-#include "ktest/ktest.h"
+#include "ktest/ktest.h" /* up: the W+X check runs with the ktests */
 #include "mm/mm.h"
 #include "smp/smp.h"
 
@@ -60,6 +60,16 @@ static uint64_t *table_address(void *context, uint64_t phys)
 {
     (void)context;
     return phys_to_virt(phys);
+}
+
+void vm_activate(const struct sv39 *tables)
+{
+    uint64_t satp = sv39_satp((tables ? tables : vm_kernel_tables())->root);
+    if (csr_read(satp) == satp)
+        return;
+    csr_write(satp, satp);
+    /* One ASID for all: what the last address space left is stale. */
+    asm volatile("sfence.vma" ::: "memory");
 }
 
 bool vm_tables_create(struct sv39 *tables)

@@ -63,8 +63,6 @@ const struct sv39 *process_tables(void);
 /* Whether a fault address is the guard page below the user stack. */
 bool process_in_guard(uintptr_t address);
 
-/* Before switching to `next`: its address space, or the kernel's. */
-void process_switch(const struct task *next);
 /* A page fault in the kernel's half while a process's tables are loaded:
  * the kernel has mapped a new root entry since the process copied them.
  * Copies them again and returns true if that was it. */

@@ -56,17 +56,6 @@ static void copy_kernel_half(struct process *process)
            (SV39_ENTRIES - ROOT_KERNEL_FIRST) * sizeof(uint64_t));
 }
 
-void process_switch(const struct task *next)
-{
-    uint64_t root = next->process ? next->process->tables.root : vm_kernel_tables()->root;
-    uint64_t satp = sv39_satp(root);
-    if (csr_read(satp) == satp)
-        return;
-    csr_write(satp, satp);
-    /* One ASID for all: what the last address space left is stale. */
-    asm volatile("sfence.vma" ::: "memory");
-}
-
 bool process_sync_kernel_half(uintptr_t address)
 {
     struct task *task = task_current();
@@ -206,7 +195,8 @@ static noreturn void enter_user(struct process *process, uint64_t sp, uint64_t a
                                              SSTATUS_FS)) | SSTATUS_SPIE;
     interrupts_disable();
     task->process = process;
-    process_switch(task);
+    task->tables = &process->tables;
+    vm_activate(task->tables);
     process_arm_user_entry();
     user_enter(frame);
 }
@@ -322,7 +312,8 @@ noreturn void process_exit(uint32_t status)
     /* Off its tables before they go. */
     interrupts_disable();
     task->process = NULL;
-    process_switch(task);
+    task->tables = NULL;
+    vm_activate(NULL);
     interrupts_restore(SSTATUS_SIE);
     free_address_space(process);
     process->tables.root = 0;

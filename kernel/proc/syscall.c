@@ -14,7 +14,7 @@
 #include "boot/boot.h"
 #include "debug/debug.h"
 #include "dev/dev.h"
-#include "init.h"
+#include "init.h" /* up: the initlist call reports the init table */
 #include "mm/mm.h"
 #include "proc/proc.h"
 #include "sched/sched.h"

@@ -27,7 +27,7 @@
 #include "context.h"
 #include "boot/boot.h"
 #include "debug/debug.h"
-#include "proc/proc.h"
+#include "mm/mm.h"
 #include "sched/sched.h"
 #include "smp/smp.h"
 #include "trap/trap.h"
@@ -196,7 +196,7 @@ static void switch_to(struct run_queue *queue, struct task *prev, struct task *n
     memcpy(queue->current_name, next->name, sizeof(queue->current_name));
     __atomic_store_n(&queue->current, next, __ATOMIC_RELAXED);
     queue->switches++;
-    process_switch(next);
+    vm_activate(next->tables);
     /* trap_entry moves to the trap stack below this: the guard page. */
     trap_stack_floor = next->stack_bottom + TRAP_FRAME_SIZE;
     switched_from = prev;

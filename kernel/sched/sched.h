@@ -33,6 +33,7 @@ enum task_state {
 };
 
 struct process;
+struct sv39;
 
 struct task {
     struct context context; /* saved while the task is not on a hart */
@@ -58,6 +59,8 @@ struct task {
     void (*entry)(void *argument);
     void *argument;
     struct process *process; /* NULL for a kernel task */
+    /* The page tables it runs on: its process's, NULL for the kernel's. */
+    const struct sv39 *tables;
     struct user_entry user_entry;
 };
 

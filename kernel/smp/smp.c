@@ -20,9 +20,9 @@
 
 #include "boot/boot.h"
 #include "debug/debug.h"
-#include "sched/sched.h"
+#include "sched/sched.h" /* up: an IPI is also the scheduler's wake-up */
 #include "smp/smp.h"
-#include "trap/trap.h"
+#include "trap/trap.h" /* up: defines software_interrupt, which traps call */
 
 /* A hart that has not said `kernel: early` this long after the last hart
  * that did is left out of the boot. */

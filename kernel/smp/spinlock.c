@@ -8,7 +8,7 @@
 #include "boot/boot.h"
 #include "debug/debug.h"
 #include "smp/smp.h"
-#include "trap/trap.h"
+#include "trap/trap.h" /* up: a lock taken in handlers */
 
 /* Changed with interrupts off: it is this hart's (thread_pointer.h). */
 static _Thread_local uint32_t locks_held;

@@ -21,8 +21,8 @@
 
 #include "boot/boot.h"
 #include "debug/debug.h"
-#include "dev/dev.h"
-#include "sched/sched.h"
+#include "dev/dev.h" /* up: the timer is a driver of the cpu nodes */
+#include "sched/sched.h" /* up: the tick drives the scheduler */
 #include "trap/trap.h"
 
 #define DEFAULT_TICK_HZ 100

@@ -9,8 +9,8 @@
 
 #include "boot/boot.h"
 #include "debug/debug.h"
-#include "proc/proc.h"
-#include "sched/sched.h"
+#include "proc/proc.h" /* up: a trap from U-mode is the process's */
+#include "sched/sched.h" /* up: an interrupt may preempt the task */
 #include "trap/trap.h"
 
 #define SCAUSE_INTERRUPT (1ul << 63)

@@ -26,11 +26,10 @@
 #include <aubade/log.h>
 #include <aubade/string.h>
 
-#include "boot/boot.h"
+#include "boot/boot.h" /* up: faults are planted in every part they test */
 #include "debug/debug.h"
-#include "ktest/ktest.h"
-#include "mm/mm.h"
-#include "smp/smp.h"
+#include "mm/mm.h" /* up: fault=vm-wx maps a bad page */
+#include "smp/smp.h" /* up: fault=lock-recursion locks */
 
 enum fault {
     FAULT_NONE,
