@@ -16,7 +16,6 @@
 #include <stdnoreturn.h>
 
 #include "sched/sched.h"
-#include "trap/trap.h"
 
 #define PROCESS_ARGUMENT_MAX 128
 /* The init task's process id, before and after it turns into a process. */
