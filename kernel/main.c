@@ -1,7 +1,7 @@
 /*
  * Where each hart enters C. What happens next is not written here: every
  * step of startup is an init token declared next to the code it runs (the
- * *.init files of this folder), and the build orders them into
+ * *.init file of each subsystem's folder), and the build orders them into
  * init_boot_hart() and init_other_hart() (kernel/init.h). `scons listinit`
  * prints that order; kernel/startup.init is the outline:
  *
