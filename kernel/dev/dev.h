@@ -18,9 +18,9 @@
  *
  *     DRIVER(console, console_probe, "ns16550a", "ns16550", "sifive,uart0");
  *
- * which defines `console_driver`, named "console", in the .drivers section; the linker script
- * gathers them between __drivers_start and __drivers_end, so the table
- * needs no central list. In Main, devices_enumerate() walks every enabled
+ * which defines `console_driver`, named "console", in the .drivers
+ * section; the linker script gathers them between __drivers_start and
+ * __drivers_end, so the table needs no central list. In Main, devices_enumerate() walks every enabled
  * node of the device tree and probes the driver its `compatible` names.
  */
 
@@ -141,14 +141,13 @@ uint32_t irq_hart_index(uint64_t hart);
 /* Late, per CPU: this hart takes the interrupts routed to it. */
 void irq_start_hart(void);
 
-/* The harts' local interrupt controllers (cpu_intc.c). */
-/* The hart whose riscv,cpu-intc node has this phandle; false if no such
- * node has been probed (yet). */
+/* The harts' local interrupt controllers (cpu_intc.c): the hart whose
+ * riscv,cpu-intc node has this phandle; false if no such node has been
+ * probed (yet). */
 bool cpu_intc_hart(uint32_t phandle, uint64_t *hart_id);
 
-/* What is typed on the console (console_rx.c). */
-/* Up to `size` bytes received since the last call, oldest first; 0 if none
- * came. Never waits. */
+/* What is typed on the console (console_rx.c): up to `size` bytes received
+ * since the last call, oldest first; 0 if none came. Never waits. */
 size_t console_read(char *buffer, size_t size);
 /* Blocks the calling task until something has been typed. */
 void console_wait_for_input(void);
