@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from elftools.elf.elffile import ELFFile
 
-from aubade import sdimage
+from aubade import boards, buildoptions, sdimage
 from aubade.image import read_header
 from aubade.payload import unpack
 
@@ -38,10 +38,8 @@ def scons(tree: Path, *arguments: str, path: str | None = None) -> subprocess.Co
     )
 
 
-@pytest.fixture(scope="module")
-def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A built copy of the tracked source tree."""
-    copy = tmp_path_factory.mktemp("tree")
+def copy_sources(copy: Path) -> Path:
+    """`copy` filled with the tracked source tree, nothing built."""
     tracked = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
         cwd=REPO,
@@ -52,6 +50,13 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name in tracked:
         (copy / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / name, copy / name)
+    return copy
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A built copy of the tracked source tree."""
+    copy = copy_sources(tmp_path_factory.mktemp("tree"))
     result = scons(copy)
     assert result.returncode == 0, result.stdout + result.stderr
     return copy
@@ -69,6 +74,75 @@ def test_unknown_board_is_an_error_listing_the_known_ones() -> None:
         "unknown board 'no-such-board'; known boards: sifive_u, spike, unmatched, virt, visionfive2"
     )
     assert expected in result.stdout
+
+
+def test_an_unknown_option_is_refused_naming_it_and_the_known_ones() -> None:
+    result = scons(REPO, "-n", "boadr=sifive_u")
+    assert result.returncode != 0, "a mistyped option was taken as the default"
+    lines = result.stdout.splitlines()
+    assert "scons: unknown option boadr=sifive_u (did you mean board=sifive_u?)" in lines
+    assert f"scons: known options: {', '.join(buildoptions.option_names())}" in result.stdout
+    assert "gcc" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    "option",
+    [option for option in buildoptions.options() if option.allowed],
+    ids=lambda option: option.name,
+)
+def test_a_value_an_option_does_not_allow_is_refused_listing_those_it_does(
+    option: buildoptions.Option,
+) -> None:
+    result = scons(REPO, "-n", f"{option.name}=no-such-value")
+    assert result.returncode != 0
+    (message,) = [line for line in result.stdout.splitlines() if "no-such-value" in line]
+    assert message.startswith("scons: ")
+    assert all(allowed in message for allowed in option.allowed), message
+
+
+def test_help_is_the_projects_own_and_lists_every_target_option_and_board(
+    tmp_path: Path,
+) -> None:
+    # Without a cross-compiler too: -h is what a newcomer runs first.
+    for path in (None, str(tmp_path)):
+        result = scons(REPO, "-h", path=path)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert result.stdout.startswith(buildoptions.help_text()), result.stdout
+    first_words = {line.split()[0] for line in result.stdout.splitlines() if line.strip()}
+    assert set(buildoptions.TARGETS) <= first_words
+    assert {f"{name}=" for name in buildoptions.option_names()} <= first_words
+    assert set(boards.known_boards()) <= first_words
+    # SCons's own options are -H's, not -h's.
+    assert "--cache-debug" not in result.stdout
+    assert "--cache-debug" in scons(REPO, "-H").stdout
+
+
+def test_every_target_the_help_lists_is_one_scons_knows() -> None:
+    result = scons(REPO, "-n", *buildoptions.TARGETS)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("arguments", "why"),
+    [
+        (
+            ("board=visionfive2",),
+            "scons: cannot run: board 'visionfive2' has no QEMU machine: boot it on the "
+            "board itself (`scons sdimage board=visionfive2`",
+        ),
+        (("board=sifive_u", "via=u-boot"), "scons: cannot run: board 'sifive_u' names no U-Boot"),
+    ],
+    ids=["no-qemu-machine", "no-u-boot"],
+)
+def test_run_refuses_a_board_qemu_cannot_boot_before_building_anything(
+    tmp_path: Path, arguments: tuple[str, ...], why: str
+) -> None:
+    copy = copy_sources(tmp_path)
+    result = scons(copy, "run", *arguments)
+    assert result.returncode != 0
+    assert result.stdout.startswith(why), result.stdout
+    assert "gcc" not in result.stdout
+    assert not (copy / "build").exists()
 
 
 def test_missing_cross_compiler_names_the_setup_command(tmp_path: Path) -> None:
