@@ -7,7 +7,9 @@ exists; each `tools/X` command it names is there; each `scons TARGET` and
 a front door, under 200 lines.
 
 The build's targets and options come from `tools/aubade/buildoptions.py`
-when that module exists (`TARGETS`, and its option names), else from
+when that module exists (the keys of `TARGETS`; the names in its capitalised
+attributes that say OPTION or VARIABLE, as strings, dict keys, tuples or
+objects with a `name`), else from
 SConstruct itself (its `Alias` targets, the targets its help text lists,
 and the names it reads from `ARGUMENTS` or declares as `Variables`).
 """
@@ -231,9 +233,9 @@ def from_build_options() -> tuple[set[str], set[str]]:
     targets = set(module.TARGETS)
     options: set[str] = set()
     for attribute in dir(module):
-        if attribute.isupper() and "OPTION" in attribute:
+        if attribute.isupper() and ("OPTION" in attribute or "VARIABLE" in attribute):
             options |= names_of(getattr(module, attribute))
-    assert options, f"{BUILD_OPTIONS}: no option names found (an *OPTION* attribute)"
+    assert options, f"{BUILD_OPTIONS}: no option names (an OPTIONS or VARIABLES attribute)"
     return targets, options
 
 
