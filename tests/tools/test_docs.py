@@ -172,9 +172,7 @@ def exists(word: str) -> bool:
     pattern = word.replace("...", "*").replace("<", "").replace(">", "")
     pattern = re.sub(r"\{[^}]*\}", "*", pattern)
     pattern = PLACEHOLDER.sub("*", pattern).rstrip("/")
-    if pattern == word.rstrip("/"):
-        return False
-    return any(REPO.glob(pattern))
+    return "*" in pattern and any(REPO.glob(pattern))
 
 
 @documents
