@@ -77,7 +77,7 @@ USER_RULES = ElfRules(
     tls=False,
     advice=(
         "user programs are linked statically, without thread-local storage, by "
-        "linker/user.ld.in (README.md, 'The user program')"
+        "linker/user.ld.in (docs/building.md, 'The user program')"
     ),
 )
 
