@@ -6,18 +6,12 @@ exists; each `tools/X` command it names is there; each `scons TARGET` and
 `scons option=value` it shows is one the build knows. README.md also stays
 a front door, under 200 lines.
 
-The build's targets and options come from `tools/aubade/buildoptions.py`
-when that module exists (the keys of `TARGETS`; the names in its capitalised
-attributes that say OPTION or VARIABLE, as strings, dict keys, tuples or
-objects with a `name`), else from
-SConstruct itself (its `Alias` targets, the targets its help text lists,
-and the names it reads from `ARGUMENTS` or declares as `Variables`).
+The build's targets and options are the ones SConstruct reads from
+`tools/aubade/buildoptions.py`, which declares them once.
 """
 
 from __future__ import annotations
 
-import ast
-import importlib.util
 import re
 from collections.abc import Iterator
 from functools import cache
@@ -25,10 +19,11 @@ from pathlib import Path
 
 import pytest
 
+from aubade import buildoptions
+
 REPO = Path(__file__).resolve().parents[2]
 README = REPO / "README.md"
 DOCUMENTS = [README, *sorted((REPO / "docs").glob("*.md"))]
-BUILD_OPTIONS = REPO / "tools" / "aubade" / "buildoptions.py"
 README_MAX_LINES = 200
 
 # The repository's top folders: a word in backticks that starts with one of
@@ -204,88 +199,12 @@ def test_every_tool_it_names_exists(document: Path) -> None:
 # -------------------------------------------------------- scons commands
 
 
-def names_of(value: object) -> set[str]:
-    """Option names from whatever shape a module gives them in."""
-    if isinstance(value, str):
-        return {value}
-    if isinstance(value, dict):
-        return {str(key) for key in value}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        names: set[str] = set()
-        for item in value:
-            if isinstance(item, str):
-                names.add(item)
-            elif isinstance(item, (tuple, list)) and item and isinstance(item[0], str):
-                names.add(item[0])
-            else:
-                names |= {getattr(item, a) for a in ("name", "key") if hasattr(item, a)}
-        return names
-    return set()
-
-
-def from_build_options() -> tuple[set[str], set[str]]:
-    spec = importlib.util.spec_from_file_location("aubade.buildoptions", BUILD_OPTIONS)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    targets = set(module.TARGETS)
-    options: set[str] = set()
-    for attribute in dir(module):
-        if attribute.isupper() and ("OPTION" in attribute or "VARIABLE" in attribute):
-            options |= names_of(getattr(module, attribute))
-    assert options, f"{BUILD_OPTIONS}: no option names (an OPTIONS or VARIABLES attribute)"
-    return targets, options
-
-
-def from_sconstruct() -> tuple[set[str], set[str]]:
-    tree = ast.parse((REPO / "SConstruct").read_text())
-    targets: set[str] = set()
-    options: set[str] = set()
-    help_text = ast.get_docstring(tree) or ""
-    for line in help_text.splitlines():
-        if match := SCONS.match(line):
-            for word in match.group(1).split():
-                word = word.strip("[]")
-                if "=" in word:
-                    options.add(word.split("=", 1)[0])
-                elif not word.startswith("-"):
-                    targets.add(word)
-                break
-    for node in ast.walk(tree):
-        if not (isinstance(node, ast.Call) and node.args):
-            continue
-        first = node.args[0]
-        if isinstance(first, ast.Tuple) and first.elts:
-            first = first.elts[0]
-        if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
-            continue
-        function = node.func
-        name = function.attr if isinstance(function, ast.Attribute) else getattr(function, "id", "")
-        owner = function.value if isinstance(function, ast.Attribute) else None
-        if name == "Alias":
-            targets.add(first.value)
-        elif name == "get" and isinstance(owner, ast.Name) and owner.id == "ARGUMENTS":
-            options.add(first.value)
-        elif name.endswith("Variable") or (name == "Add" and not isinstance(owner, ast.Name)):
-            options.add(first.value)
-        elif name == "Add" and isinstance(owner, ast.Name) and "var" in owner.id.lower():
-            options.add(first.value)
-    return targets, options
-
-
-@cache
-def build_vocabulary() -> tuple[frozenset[str], frozenset[str]]:
-    """The targets and option names the build knows."""
-    targets, options = from_build_options() if BUILD_OPTIONS.exists() else from_sconstruct()
-    return frozenset(targets), frozenset(options)
-
-
 def known_boards() -> set[str]:
     return {path.stem for path in (REPO / "boards").glob("*.toml")}
 
 
 def unknown_scons_words(line: str) -> Iterator[str]:
-    targets, options = build_vocabulary()
+    targets, options = set(buildoptions.TARGETS), set(buildoptions.option_names())
     for match in SCONS.finditer(line):
         for word in match.group(1).split():
             word = word.strip("[]`")
@@ -301,12 +220,6 @@ def unknown_scons_words(line: str) -> Iterator[str]:
                         yield f"scons {word}: no board {value}"
             elif word not in targets:
                 yield f"scons {word}: no target {word}"
-
-
-def test_the_build_vocabulary_is_found() -> None:
-    targets, options = build_vocabulary()
-    assert {"run", "sdimage", "listinit", "boardcheck"} <= targets
-    assert {"board", "debug", "append", "dtb", "via"} <= options
 
 
 @documents
