@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 from harness.boot import BootStep, run_boot
-from harness.machine import BootFailure, Machine
-from harness.qemu_target import QemuTarget
-from harness.target import ConsoleClosed, Target
 
 from aubade.boards import load_board
+from aubade.machine import BootFailure, Machine
 from aubade.qemu import QemuConfig
+from aubade.qemu_target import QemuTarget
+from aubade.target import ConsoleClosed, Target
 
 STEPS = (
     BootStep("loader", "start", timeout=5),
@@ -292,7 +292,7 @@ import os, signal, sys
 from pathlib import Path
 from aubade.boards import load_board
 from aubade.qemu import QemuConfig
-from harness.qemu_target import QemuTarget
+from aubade.qemu_target import QemuTarget
 target = QemuTarget(QemuConfig(load_board("virt"), Path(sys.argv[1]), smp=1, memory="128M"))
 target.power_on()
 print(target.pid, flush=True)

@@ -1,9 +1,10 @@
-"""A QEMU machine as a harness target, its console on a pseudo-terminal.
+"""A QEMU machine as a target, its console on a pseudo-terminal.
 
-No QEMU outlives the harness: `power_off` kills it on teardown and on a
-failed test, an atexit hook kills any left when Python exits (after Ctrl-C
-for one), and on Linux the kernel itself kills QEMU with SIGKILL when the
-process that started it dies, even from a signal that runs no Python code.
+No QEMU outlives the harness or the tool that started it (tools/bench,
+tools/soak): `power_off` kills it on teardown and on a failed test or boot,
+an atexit hook kills any left when Python exits (after Ctrl-C for one), and
+on Linux the kernel itself kills QEMU with SIGKILL when the process that
+started it dies, even from a signal that runs no Python code.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pexpect
 
 from aubade.parentdeath import DIE_WITH_PARENT
 from aubade.qemu import QemuConfig, format_command
-from harness.target import ConsoleClosed, Target, TargetError
+from aubade.target import ConsoleClosed, Target, TargetError
 
 _READ_SIZE = 65536
 
@@ -111,3 +112,14 @@ class QemuTarget(Target):
     def power_off(self) -> None:
         if self._child is not None and not self._child.closed:
             _kill(self._child)
+
+    def kill(self) -> None:
+        """Send QEMU SIGKILL, from any thread: the thread reading its console
+        then finds the console closed, and its power_off reaps it. (power_off
+        itself closes the terminal, which only the reading thread may do.)"""
+        child = self._child
+        if child is not None and not child.closed:
+            try:
+                os.kill(child.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass  # it has exited and been reaped
