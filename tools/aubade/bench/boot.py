@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from aubade.bench.boots import FROM_EVENT, boot_to_power_off, log_path, matching
 from aubade.bench.options import add_boot_options, at_least_one, benchmarked_board, image_of
@@ -45,7 +46,7 @@ def until_event(text: str) -> tuple[str, str]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_boot_options(parser, "configuration")
+    add_boot_options(parser, NAME, "configuration")
     parser.add_argument(
         "--memory",
         nargs="+",
@@ -74,10 +75,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def measure_boot(config: QemuConfig, until: tuple[str, str], run: int) -> float:
+def measure_boot(config: QemuConfig, until: tuple[str, str], logs: Path, run: int) -> float:
     """Seconds from FROM_EVENT to the last `until` event in one boot."""
     name = f"smp{config.smp}-{config.memory}-run{run}"
-    machine = boot_to_power_off(f"bench boot {name}", config, log_path(NAME, name))
+    machine = boot_to_power_off(f"bench boot {name}", config, log_path(logs, name))
     start = matching(machine, *FROM_EVENT)[0]
     end = matching(machine, *until)[-1]
     return end.time - start.time
@@ -97,7 +98,10 @@ def run(args: argparse.Namespace) -> int:
     with ThreadPoolExecutor(args.jobs) as pool:
         try:
             seconds = list(
-                pool.map(lambda boot: measure_boot(configs[boot[0]], args.until, boot[1]), boots)
+                pool.map(
+                    lambda boot: measure_boot(configs[boot[0]], args.until, args.logs, boot[1]),
+                    boots,
+                )
             )
         finally:
             # Whatever ended the run (a failure, Ctrl-C), no further boot starts.

@@ -2,8 +2,8 @@
 boot tests use, so that a panic fails the boot at once with the harness's
 report and no QEMU outlives the benchmark (aubade.qemu_target).
 
-Each boot's console is logged under build/bench/SUBCOMMAND/, named after what
-it boots; a failure's report names the log.
+Each boot's console is logged (under `--logs`, build/bench/SUBCOMMAND by
+default), named after what it boots; a failure's report names the log.
 """
 
 from __future__ import annotations
@@ -13,23 +13,21 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from aubade.bench.errors import BenchError
-from aubade.bench.options import REPO
 from aubade.bootlog import Event, select
 from aubade.machine import Machine
 from aubade.qemu import QemuConfig
 from aubade.qemu_target import QemuTarget
 
-LOG_DIR = REPO / "build" / "bench"
 FROM_EVENT = ("loader", "start")
 """Where the guest-clock times start: the loader's first line."""
 BOOT_TIMEOUT_SECONDS = 120.0
 """Seconds from QEMU's start to what a boot awaits: its power-off, the prompt."""
 
 
-def log_path(subcommand: str, *labels: object) -> Path:
-    """build/bench/SUBCOMMAND/LABEL-LABEL-....log: one per boot that may run
-    at once (the machine locks its log)."""
-    return LOG_DIR / subcommand / ("-".join(str(label) for label in labels) + ".log")
+def log_path(logs: Path, *labels: object) -> Path:
+    """LOGS/LABEL-LABEL-....log: one per boot that may run at once (the
+    machine locks its log)."""
+    return logs / ("-".join(str(label) for label in labels) + ".log")
 
 
 @contextmanager

@@ -31,7 +31,7 @@ WAITING_FUNCTIONS = {"smp_barrier"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_boot_options(parser, None, image=False)
+    add_boot_options(parser, NAME, None, image=False)
     parser.add_argument(
         "--smp", type=at_least_one, default=4, help="QEMU -smp (default: %(default)s)"
     )
@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     samples: dict[tuple[str, str], list[int]] = defaultdict(list)
     for number in range(1, args.runs + 1):
         name = f"smp{args.smp}-{args.memory}-run{number}"
-        machine = boot_to_power_off(f"bench initcalls {name}", config, log_path(NAME, name))
+        machine = boot_to_power_off(f"bench initcalls {name}", config, log_path(args.logs, name))
         for key, us in slowest_hart_per_token(machine.events).items():
             samples[key].append(us)
 

@@ -13,11 +13,19 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 def add_boot_options(
-    parser: argparse.ArgumentParser, runs_per: str | None, image: bool = True
+    parser: argparse.ArgumentParser, name: str, runs_per: str | None, image: bool = True
 ) -> None:
-    """`--board`, `--image` (unless the benchmark boots only the build's) and
-    `--runs`, the boots per `runs_per` (in all, if None)."""
+    """`--board`, `--image` (unless the benchmark boots only the build's),
+    `--runs`, the boots per `runs_per` (in all, if None), and `--logs`, where
+    the consoles of the benchmark `name` go."""
     parser.add_argument("--board", default="virt", help="board description (default: %(default)s)")
+    parser.add_argument(
+        "--logs",
+        metavar="DIR",
+        type=Path,
+        default=REPO / "build" / "bench" / name,
+        help=f"where each boot's console log goes (default: build/bench/{name})",
+    )
     if image:
         parser.add_argument(
             "--image", type=Path, help="image to boot (default: build/<board>/Image)"

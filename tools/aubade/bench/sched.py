@@ -40,7 +40,7 @@ FIGURES = {
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_boot_options(parser, "-smp", image=False)
+    add_boot_options(parser, NAME, "-smp", image=False)
     parser.add_argument(
         "--smp",
         nargs="+",
@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         runs: defaultdict[str, list[int]] = defaultdict(list)
         for number in range(1, args.runs + 1):
             name = f"smp{smp}-{args.memory}-run{number}"
-            machine = boot_to_power_off(f"bench sched {name}", config, log_path(NAME, name))
+            machine = boot_to_power_off(f"bench sched {name}", config, log_path(args.logs, name))
             for figure, value in figures(machine).items():
                 runs[figure].append(value)
         for figure, values in runs.items():

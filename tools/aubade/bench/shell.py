@@ -22,6 +22,7 @@ import argparse
 import re
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from aubade.bench.boots import (
     BOOT_TIMEOUT_SECONDS,
@@ -44,7 +45,7 @@ ANSWER_TIMEOUT_SECONDS = 10.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_boot_options(parser, "-smp")
+    add_boot_options(parser, NAME, "-smp")
     parser.add_argument("--memory", default="256M", help="QEMU -m (default: %(default)s)")
     parser.add_argument(
         "--smp",
@@ -67,9 +68,9 @@ class ShellBoot:
     """Host clock: the prompt read to the `uptime` answer read (typing it between)."""
 
 
-def measure_shell_boot(config: QemuConfig, run: int) -> ShellBoot:
+def measure_shell_boot(config: QemuConfig, logs: Path, run: int) -> ShellBoot:
     name = f"smp{config.smp}-{config.memory}-run{run}"
-    with booted(f"bench shell {name}", config, log_path(NAME, name)) as machine:
+    with booted(f"bench shell {name}", config, log_path(logs, name)) as machine:
         prompt = machine.wait_for_text(PROMPT, BOOT_TIMEOUT_SECONDS)
         machine.send(b"uptime\r")
         answer = machine.wait_for_text(UPTIME, ANSWER_TIMEOUT_SECONDS)
@@ -90,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     for config in configs.values():
         print(format_command(config.command()), file=sys.stderr)
     boots = {
-        smp: [measure_shell_boot(config, run) for run in range(1, args.runs + 1)]
+        smp: [measure_shell_boot(config, args.logs, run) for run in range(1, args.runs + 1)]
         for smp, config in configs.items()
     }
     tables = (

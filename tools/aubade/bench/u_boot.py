@@ -75,7 +75,7 @@ DIRECT, U_BOOT = "direct", "u-boot"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_boot_options(parser, "-smp and way")
+    add_boot_options(parser, NAME, "-smp and way")
     parser.add_argument("--memory", default="256M", help="QEMU -m (default: %(default)s)")
     parser.add_argument(
         "--smp",
@@ -103,10 +103,10 @@ class Boot:
     """Host clock: U-Boot's autoboot countdown, none without U-Boot."""
 
 
-def measure(config: QemuConfig, way: str, run: int) -> Boot:
+def measure(config: QemuConfig, way: str, logs: Path, run: int) -> Boot:
     name = f"smp{config.smp}-{way}-run{run}"
     countdown = 0.0
-    with booted(f"bench u-boot {name}", config, log_path(NAME, name)) as machine:
+    with booted(f"bench u-boot {name}", config, log_path(logs, name)) as machine:
         if config.sd_image is not None:
             counting = machine.wait_for_text(AUTOBOOT, BOOT_TIMEOUT_SECONDS)
             counted = machine.wait_for_text(COUNTDOWN_END, BOOT_TIMEOUT_SECONDS)
@@ -171,7 +171,10 @@ def run(args: argparse.Namespace) -> int:
         with ThreadPoolExecutor(args.jobs) as pool:
             try:
                 measured = list(
-                    pool.map(lambda boot: measure(configs[boot[0]], boot[0][1], boot[1]), boots)
+                    pool.map(
+                        lambda boot: measure(configs[boot[0]], boot[0][1], args.logs, boot[1]),
+                        boots,
+                    )
                 )
             finally:
                 # Whatever ended the run (a failure, Ctrl-C), no further boot
