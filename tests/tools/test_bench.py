@@ -20,21 +20,32 @@ from aubade.bootlog import KNOWN_EVENTS
 
 BENCH = REPO / "tools" / "bench"
 NAMES = ("boot", "initcalls", "sched", "shell", "u-boot")
-# Reading the command line takes well under this, even on a loaded machine;
-# a boot of the stand-in QEMU that powers off takes longer than that, and
-# one that waits for a timeout far longer.
+# Reading the command line takes well under this, even on a loaded machine
+# (a boot that ran into its timeout would take 120 s; whether anything was
+# booted at all, the stand-in QEMU's pid file tells).
 PARSE_SECONDS = 10.0
 
 # Prints the boot log of the mode in $STAND_IN_MODE after writing its pid to
 # $STAND_IN_PIDS: `boot` powers off with status 0, `panic` panics and then
-# runs on, silent, as a hung QEMU would.
+# runs on, silent, as a hung QEMU would, and `shell` answers `uptime` and
+# `poweroff` at its prompt. Its terminal is raw, as QEMU makes it.
 STAND_IN_QEMU = """\
-import os, sys, time
+import os, sys, time, tty
+tty.setraw(0)
 with open(os.environ["STAND_IN_PIDS"], "a") as pids:
     pids.write(f"{os.getpid()}\\n")
 mode = os.environ["STAND_IN_MODE"]
 print("OpenSBI v1.3", flush=True)
 print("[    0.001000] loader: start hart=0 dtb=0x87e00000", flush=True)
+if mode == "shell":
+    for typed, answer in (("uptime", "uptime 0.500000 s\\n"), ("poweroff", "")):
+        print("aubade> ", end="", flush=True)
+        line = b""
+        while not line.endswith(b"\\r"):
+            line += os.read(0, 1)
+        assert line == typed.encode() + b"\\r", line
+        print(typed + "\\n" + answer, end="", flush=True)
+    sys.exit(0)
 if mode == "panic":
     print("[    0.002000] kernel: panic reason=stand-in", flush=True)
     print("epc: 0x80200042", flush=True)
@@ -185,6 +196,24 @@ def test_the_boot_benchmark_times_the_stand_ins_log(
         "smp1-128M-run1.log",
         "smp1-128M-run2.log",
     ]
+
+
+def test_the_shell_benchmark_types_at_the_prompt_and_times_the_answer(
+    stand_in_qemu: dict[str, str], tmp_path: Path
+) -> None:
+    result = bench(
+        "shell",
+        *boot_arguments(tmp_path),
+        *("--runs", "1", "--smp", "2"),
+        env={**stand_in_qemu, "STAND_IN_MODE": "shell"},
+    )
+    assert result.returncode == 0, result.stderr
+    tables = result.stdout.split("\n\n")
+    # The guest clock: the `uptime` answer (0.5 s) less `loader: start` (1 ms).
+    assert "  2  499.000 (499.000-499.000)" in tables[1].splitlines()
+    # The host clock: the stand-in starts in well under a minute.
+    (row,) = [line for line in tables[2].splitlines() if line.startswith("  2  ")]
+    assert 0 < float(row.split()[1]) < 60_000
 
 
 def test_a_panic_fails_the_benchmark_at_once_and_leaves_no_qemu(
