@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 
 from aubade.bench.errors import BenchUsageError
-from aubade.boards import Board, UnknownBoardError, load_board
+from aubade.boards import Board, NotEmulatedError, UnknownBoardError, load_board
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -54,9 +54,10 @@ def benchmarked_board(name: str) -> Board:
     ends on its own, at the power-off its command line asks for."""
     try:
         board = load_board(name)
-    except UnknownBoardError as error:
+        exits_on_poweroff = board.qemu.exits_on_poweroff
+    except (UnknownBoardError, NotEmulatedError) as error:
         raise BenchUsageError(str(error)) from None
-    if not board.qemu.exits_on_poweroff:
+    if not exits_on_poweroff:
         raise BenchUsageError(
             f"QEMU does not exit at power-off on {board.name}: benchmark another board"
         )
