@@ -91,9 +91,9 @@ class Machine:
         self._event_arrivals: list[float] = []
         """Seconds from power-on to the read that ended each event's line."""
         self._text = ""
+        """The whole console text so far, for the waits for text."""
         self._text_arrivals: list[tuple[int, float]] = []
         """Per read: where in `_text` it ended, and when it came."""
-        """The whole console text so far, for the waits for text."""
         self._text_awaited_to = 0
         """Where in `_text` the next wait for text starts looking."""
         self._unfinished_line = ""
