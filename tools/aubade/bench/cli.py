@@ -25,8 +25,8 @@ from aubade.machine import BootFailure
 SUBCOMMANDS: tuple[ModuleType, ...] = (boot, initcalls, sched, shell, u_boot)
 """In the order `tools/bench --help` lists them."""
 RESERVED = frozenset({"rebuild"})
-"""Subcommand names kept for modules still to come (`rebuild`: build, then
-benchmark); a module taking one is added to SUBCOMMANDS under it."""
+"""Subcommand names kept for modules still to come (`rebuild`); the name
+leaves this set when its module joins SUBCOMMANDS."""
 
 _DESCRIPTION = """\
 Aubade's benchmarks: each boots the built Image in QEMU several times and
