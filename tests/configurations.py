@@ -12,13 +12,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.qemu_target import QemuTarget
 from harness.serial_target import SerialPort, SerialTarget
-from harness.target import Target
 
 from aubade import inittokens, sdimage
 from aubade.boards import Board, load_board
 from aubade.qemu import QemuConfig, dump_device_tree
+from aubade.qemu_target import QemuTarget
+from aubade.target import Target
 
 REPO = Path(__file__).resolve().parents[1]
 TEST_LOG_DIR = REPO / "build" / "test-logs"

@@ -32,7 +32,6 @@ from configurations import (
     built,
 )
 from harness.boot import KTEST_BOOT, Boot, run_boot
-from harness.qemu_target import QemuTarget
 from harness.serial_target import SerialPort, SerialSpecError
 
 from aubade import boardcheck, sdimage
@@ -40,6 +39,7 @@ from aubade.boards import UnknownBoardError, load_board
 from aubade.devicetree import DeviceTree, read_device_tree
 from aubade.elfcheck import CheckedElf, check_kernel_elf, check_user_elf
 from aubade.qemu import format_command
+from aubade.qemu_target import QemuTarget
 
 ANY_TARGET = "any_target"
 _SERIAL_CONFIG = pytest.StashKey[SerialBootConfig | None]()

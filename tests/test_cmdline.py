@@ -13,9 +13,9 @@ from __future__ import annotations
 import pytest
 from configurations import CMDLINE_MAX, TEST_LOG_DIR, VIRT, built
 from harness.boot import Boot, run_boot
-from harness.qemu_target import QemuTarget
 
 from aubade.qemu import QemuConfig
+from aubade.qemu_target import QemuTarget
 
 NAME = "virt-smp2-40-words"
 WORDS = [*(f"word{number}" for number in range(39)), "poweroff"]

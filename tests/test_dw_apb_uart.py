@@ -17,10 +17,10 @@ from pathlib import Path
 
 import fdt
 from configurations import TEST_LOG_DIR, VIRT, built
-from harness.machine import Machine
-from harness.qemu_target import QemuTarget
 
+from aubade.machine import Machine
 from aubade.qemu import QemuConfig, dump_device_tree
+from aubade.qemu_target import QemuTarget
 
 NAME = "virt-dw-apb-uart"
 TIMEOUT_SECONDS = 30

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 from harness.boot import BootStep, run_boot
-from harness.machine import BootFailure, Machine
-from harness.qemu_target import QemuTarget
-from harness.target import ConsoleClosed, Target
 
 from aubade.boards import load_board
+from aubade.machine import BootFailure, Machine
 from aubade.qemu import QemuConfig
+from aubade.qemu_target import QemuTarget
+from aubade.target import ConsoleClosed, Target
 
 STEPS = (
     BootStep("loader", "start", timeout=5),
@@ -72,6 +74,21 @@ class ScriptedTarget(Target):
 
     def power_off(self) -> None:
         self.powered_off = True
+
+
+class SlowTarget(ScriptedTarget):
+    """A scripted console whose every piece after the first arrives `delay` seconds late."""
+
+    def __init__(self, pieces: list[bytes], delay: float) -> None:
+        super().__init__(pieces, closes=True)
+        self._delay = delay
+        self._reads = 0
+
+    def read_console(self, timeout: float) -> bytes:
+        self._reads += 1
+        if self._reads > 1:
+            time.sleep(self._delay)
+        return super().read_console(timeout)
 
 
 def started(target: Target, log: Path) -> Machine:
@@ -200,6 +217,40 @@ def test_last_twenty_lines_are_reported(tmp_path: Path) -> None:
     assert shown == [f"  | line {number}" for number in range(10, 30)]
 
 
+def test_waits_tell_when_on_the_host_what_they_awaited_arrived(tmp_path: Path) -> None:
+    # The prompt is cut across reads: it has arrived with its last piece.
+    pieces = [START, b"sh", b"> \r\n", POWEROFF]
+    machine = started(SlowTarget(pieces, delay=0.2), tmp_path / "c.log")
+    start = machine.wait_for("loader", "start", timeout=5)
+    prompt = machine.wait_for_text("sh> ", timeout=5)
+    poweroff = machine.wait_for("kernel", "poweroff", timeout=5)
+    assert 0 <= machine.arrival_of(start) < 0.2
+    assert 0.4 <= prompt.arrived < 0.6
+    assert 0.6 <= machine.arrival_of(poweroff) <= machine.elapsed()
+    # An equal event that is not the machine's own has no arrival.
+    with pytest.raises(ValueError, match="not an event of fake"):
+        machine.arrival_of(dataclasses.replace(start))
+
+
+def test_a_plain_read_takes_the_text_until_the_console_closes(tmp_path: Path) -> None:
+    machine = started(ScriptedTarget([START, PANIC], closes=True, status=3), tmp_path / "c.log")
+    assert machine.read(timeout=1) and machine.text == START.decode()
+    # A panic fails no plain read: the reader judges the console itself.
+    assert machine.read(timeout=1) and machine.text.endswith("ra: 0x80200010\r\n")
+    assert not machine.read(timeout=1)
+    assert machine.exit_status() == 3
+    assert [event.kind for event in machine.events] == ["loader: start", "loader: panic"]
+
+
+def test_a_quiet_machine_prints_nothing_at_power_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    Machine("fake", ScriptedTarget([START], closes=True), tmp_path / "c.log").power_on()
+    assert "scripted target" in capsys.readouterr().out
+    Machine("fake", ScriptedTarget([START], closes=True), tmp_path / "d.log", quiet=True).power_on()
+    assert capsys.readouterr().out == ""
+
+
 def test_full_boot_ends_with_every_step_complete(tmp_path: Path) -> None:
     target = ScriptedTarget([START, MAPS, POWEROFF], closes=True)
     boot = run_boot("fake", target, tmp_path / "c.log", STEPS)
@@ -287,12 +338,30 @@ def test_qemu_is_gone_after_power_off(silent_qemu: QemuTarget) -> None:
     assert not is_running(pid)
 
 
+def test_qemu_killed_from_another_thread_ends_its_console(
+    silent_qemu: QemuTarget, tmp_path: Path
+) -> None:
+    machine = started(silent_qemu, tmp_path / "qemu.log")
+    pid = silent_qemu.pid
+    assert pid is not None
+    try:
+        # As Ctrl-C in tools/soak kills the QEMUs its worker threads read.
+        threading.Timer(0.5, silent_qemu.kill).start()
+        deadline = time.monotonic() + 10
+        while machine.read(timeout=0.5):
+            assert time.monotonic() < deadline, "the console stayed open"
+        assert machine.exit_status() == -signal.SIGKILL
+    finally:
+        machine.close()
+    assert not is_running(pid)
+
+
 KILLED_HARNESS = """
 import os, signal, sys
 from pathlib import Path
 from aubade.boards import load_board
 from aubade.qemu import QemuConfig
-from harness.qemu_target import QemuTarget
+from aubade.qemu_target import QemuTarget
 target = QemuTarget(QemuConfig(load_board("virt"), Path(sys.argv[1]), smp=1, memory="128M"))
 target.power_on()
 print(target.pid, flush=True)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import pytest
 from configurations import TEST_LOG_DIR, VIRT, built, init_plan
 from harness.boot import Boot, run_boot
-from harness.qemu_target import QemuTarget
 
 from aubade.bootlog import Event
 from aubade.qemu import QemuConfig
+from aubade.qemu_target import QemuTarget
 
 SMP = 4
 pytestmark = pytest.mark.xdist_group("virt-initcall-debug")

@@ -28,11 +28,11 @@ from configurations import (
     VIRT,
     BootConfig,
 )
-from harness.machine import Machine
-from harness.qemu_target import QemuTarget
 
 from aubade.bootlog import Event
+from aubade.machine import Machine
 from aubade.qemu import dump_device_tree
+from aubade.qemu_target import QemuTarget
 
 WORD = "typed-through"
 TYPED = f"echo {WORD}\r".encode()

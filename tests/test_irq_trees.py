@@ -24,11 +24,11 @@ from pathlib import Path
 
 import fdt
 from configurations import TEST_LOG_DIR, VIRT, built
-from harness.machine import Machine
-from harness.qemu_target import QemuTarget
 from test_panics import boot_until_panic, detail_after
 
+from aubade.machine import Machine
 from aubade.qemu import QemuConfig, dump_device_tree
+from aubade.qemu_target import QemuTarget
 
 TIMEOUT_SECONDS = 30
 CAUSE_SUPERVISOR_EXTERNAL = 9

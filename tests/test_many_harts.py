@@ -16,10 +16,10 @@ import fdt
 import pytest
 from configurations import TEST_LOG_DIR, VIRT, built
 from harness.boot import POWEROFF_BOOT, Boot, BootStep, run_boot
-from harness.qemu_target import QemuTarget
 from test_panics import boot_until_panic
 
 from aubade.qemu import QemuConfig, dump_device_tree
+from aubade.qemu_target import QemuTarget
 
 RESERVED_RANGES = 30
 """More than the loader's old limit of 32, once OpenSBI's, the tree's and

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import fdt
 from configurations import SIFIVE_U, TEST_LOG_DIR, built
-from harness.machine import Machine
-from harness.qemu_target import QemuTarget
 
+from aubade.machine import Machine
 from aubade.qemu import QemuConfig, dump_device_tree
+from aubade.qemu_target import QemuTarget
 
 # Two seconds of waiting for the hart, then the rest of the boot.
 TIMEOUT_SECONDS = 15

@@ -24,14 +24,14 @@ import fdt
 import pytest
 from configurations import CMDLINE_MAX, REPO, SIFIVE_U, SPIKE, TEST_LOG_DIR, VIRT, built
 from elftools.elf.elffile import ELFFile
-from harness.machine import Machine
-from harness.qemu_target import QemuTarget
 
 from aubade import payload
 from aubade.boards import Board
 from aubade.bootlog import Event, select
 from aubade.elfcheck import PAGE_SIZE
+from aubade.machine import Machine
 from aubade.qemu import QemuConfig, dump_device_tree
+from aubade.qemu_target import QemuTarget
 
 # The loader's checks do not depend on the board: one board is enough.
 IMAGE = built(VIRT, "Image")

@@ -21,10 +21,10 @@ import pytest
 import test_boot
 import test_harts
 from configurations import REPO, TEST_LOG_DIR, VIRT, built
-from harness.machine import BootFailure, Machine
 from harness.serial_target import SerialPort, SerialSpecError, SerialTarget
 
 from aubade import sdimage
+from aubade.machine import BootFailure, Machine
 from aubade.qemu import QemuConfig, dump_device_tree
 
 pytestmark = pytest.mark.xdist_group("serial-board")

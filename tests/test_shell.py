@@ -27,11 +27,11 @@ from dataclasses import dataclass
 import pytest
 from configurations import CMDLINE_MAX, SIFIVE_U, TEST_LOG_DIR, VIRT, built, init_plan
 from harness.boot import POWER_OFF_TIMEOUT, SHELL_BOOT, Boot
-from harness.machine import BootFailure, Machine
-from harness.qemu_target import QemuTarget
 
 from aubade.bootlog import Event, parse_line
+from aubade.machine import BootFailure, Machine
 from aubade.qemu import QemuConfig
+from aubade.qemu_target import QemuTarget
 
 PROMPT = "aubade> "
 SMP = 4

@@ -10,10 +10,10 @@ from __future__ import annotations
 import pytest
 from configurations import TEST_LOG_DIR, VIRT, built, init_plan
 from harness.boot import Boot, run_boot
-from harness.machine import Machine
-from harness.qemu_target import QemuTarget
 
+from aubade.machine import Machine
 from aubade.qemu import QemuConfig
+from aubade.qemu_target import QemuTarget
 
 SMP = 4
 # One worker boots the debug machine once for all the tests that read it.

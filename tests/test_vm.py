@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from configurations import TEST_LOG_DIR, VIRT, built
 from harness.boot import Boot, run_boot
-from harness.qemu_target import QemuTarget
 
 from aubade.qemu import QemuConfig
+from aubade.qemu_target import QemuTarget
 
 pytestmark = pytest.mark.xdist_group("virt-debug")
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from aubade.bootlog import Event, select
-from harness.machine import BootFailure, Machine
-from harness.target import Target
+from aubade.machine import BootFailure, Machine
+from aubade.target import Target
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from harness.target import ConsoleClosed, Target, TargetError
+from aubade.target import ConsoleClosed, Target, TargetError
 
 _READ_SIZE = 65536
 # A hook that drives a relay returns in a second; one that asks a person

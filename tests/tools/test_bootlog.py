@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from configurations import REPO
+from harness.boot import KTEST_BOOT, POWEROFF_BOOT, SHELL_BOOT
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aubade.bootlog import BootLogError, parse_events, parse_line, parse_number, parse_range
+from aubade.bootlog import (
+    KNOWN_EVENTS,
+    BootLogError,
+    parse_events,
+    parse_line,
+    parse_number,
+    parse_range,
+)
 
 MAP_LINE = (
     "[    0.082446] loader: map virt=0xffffffff80000000-0xffffffff80003000 phys=0x80085000 perm=r-x"
@@ -128,3 +139,26 @@ def test_any_line_of_the_grammar_parses_back(
     assert event is not None
     assert (event.component, event.name, dict(event.fields)) == (component, name, fields)
     assert event.time == pytest.approx(seconds + micros / 1e6, abs=1e-7)
+
+
+# `log_event("kernel", "frames", ...)`: an event whose names the call spells out.
+_LOG_EVENT_CALL = re.compile(r'\blog_event\("([a-z][a-z0-9]*)", "([a-z]+)"')
+# machine_poweroff's halt line: `log_event(component, "halt", ...)`, for the
+# component of each caller.
+_HALTS = {"loader: halt", "kernel: halt"}
+
+
+def test_the_known_events_are_those_the_sources_print() -> None:
+    printed = {
+        f"{component}: {name}"
+        for root in ("loader", "kernel", "lib", "user")
+        for source in (REPO / root).rglob("*.c")
+        for component, name in _LOG_EVENT_CALL.findall(source.read_text())
+    }
+    assert "kernel: frames" in printed  # the search reads the sources at all
+    assert printed | _HALTS == KNOWN_EVENTS
+
+
+def test_every_step_the_harness_awaits_is_a_known_event() -> None:
+    for step in (*POWEROFF_BOOT, *SHELL_BOOT, *KTEST_BOOT):
+        assert step.kind in KNOWN_EVENTS

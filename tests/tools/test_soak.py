@@ -253,7 +253,7 @@ def test_a_boot_fails_with_the_first_failure_as_its_reason(
 
 
 class FakeConsole:
-    """What aubade.soak reads of a Console: the text, reads, typing, the exit.
+    """What aubade.soak uses of a Machine: the text, reads, sending, the exit.
 
     `answers` maps a typed line to the console text it brings; `closes_on`
     is the line after whose answer QEMU exits with status 0."""
@@ -273,7 +273,7 @@ class FakeConsole:
             return True
         return not self.closed
 
-    def type(self, data: bytes) -> None:
+    def send(self, data: bytes) -> None:
         # Typed only once the previous answer and its prompt have been read.
         assert not self._pending and self.text.count("aubade> ") == len(self.typed) + 1
         line = data.decode()

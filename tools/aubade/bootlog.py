@@ -21,6 +21,48 @@ _EVENT_LINE = re.compile(
 )
 _NUMBER = re.compile(r"0x[0-9a-fA-F]+|[0-9]+")
 
+KNOWN_EVENTS: frozenset[str] = frozenset(
+    {
+        # The contract's required events, in boot order.
+        "loader: start",
+        "loader: memory",
+        "loader: reserved",
+        "loader: kernel",
+        "loader: map",
+        "loader: harts",
+        "loader: percpu",
+        "loader: handoff",
+        "kernel: early",
+        "kernel: reclaim",
+        "kernel: frames",
+        "kernel: region",
+        "kernel: late",
+        "kernel: sched",
+        "kernel: init",
+        "init: call",
+        "kernel: poweroff",
+        "loader: panic",
+        "kernel: panic",
+        # Events added since, which the contract allows.
+        "loader: identity",
+        "loader: user",
+        "loader: halt",
+        "kernel: cmdline",
+        "kernel: online",
+        "kernel: offline",
+        "kernel: program",
+        "kernel: ktest",
+        "kernel: halt",
+        "mm: check",
+        "proc: start",
+        "proc: exit",
+        "proc: fault",
+    }
+)
+"""Every `component: name` the loader, the kernel and the user program print,
+for a tool to check an event it is asked for before it boots anything.
+tests/tools/test_bootlog.py holds it to the sources' log_event calls."""
+
 _Value = TypeVar("_Value")
 
 

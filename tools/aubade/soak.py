@@ -66,12 +66,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-from aubade.benchconsole import Console, started_console
 from aubade.boards import Board, NotEmulatedError, UnknownBoardError, load_board
 from aubade.hartdump import Labeller, dump_harts
 from aubade.ksyms import Function, KsymsError, functions
+from aubade.machine import BootFailure, Machine
 from aubade.monitor import Monitor, MonitorError, monitor_args
 from aubade.qemu import QemuConfig, format_command
+from aubade.qemu_target import QemuTarget
 from aubade.verdict import Goal, Outcome, Verdict, first_failure, goal_of, judge, last_line
 
 REPO = Path(__file__).resolve().parents[2]
@@ -209,35 +210,39 @@ class Fleet:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._consoles: set[Console] = set()
+        self._targets: set[QemuTarget] = set()
         self._stopping = False
 
     @contextmanager
-    def started(self, config: QemuConfig) -> Iterator[Console]:
-        """started_console, unless the fleet is stopping; `stop` kills it."""
+    def started(self, name: str, config: QemuConfig, log: Path) -> Iterator[Machine]:
+        """QEMU started on a machine logging to `log`, unless the fleet is
+        stopping; `stop` kills it, and leaving the block does."""
         if self._stopping:
             raise Interrupted
-        with started_console(config) as console:
+        target = QemuTarget(config)
+        machine = Machine(name, target, log, quiet=True)
+        try:
+            machine.power_on()
             with self._lock:
                 # Started after `stop` killed the others: kill it too.
                 if self._stopping:
                     raise Interrupted
-                self._consoles.add(console)
-            try:
-                yield console
-            finally:
-                with self._lock:
-                    self._consoles.discard(console)
+                self._targets.add(target)
+            yield machine
+        finally:
+            with self._lock:
+                self._targets.discard(target)
+            machine.close()
 
     def stop(self) -> None:
         with self._lock:
             self._stopping = True
-            for console in self._consoles:
-                console.kill()
+            for target in self._targets:
+                target.kill()
 
 
 def _watch(
-    console: Console,
+    console: Machine,
     config: SoakConfig,
     deadline: float,
     timeout: float,
@@ -269,12 +274,13 @@ def _watch(
             wait = min(wait, heard_at + FAILURE_GRACE - now)
         length = len(console.text)
         if not console.read(wait):
+            # QEMU has exited: its console closed, and the target reaped it.
             exit_status = console.exit_status()
         elif len(console.text) > length:
             heard_at = time.monotonic()
 
 
-def _drive(console: Console, config: SoakConfig, deadline: float, timeout: float) -> Verdict:
+def _drive(console: Machine, config: SoakConfig, deadline: float, timeout: float) -> Verdict:
     """Type the script, if any, at the shell's prompts; then the boot's verdict."""
     for typed, line in enumerate(config.script or ()):
         prompts = typed + 1
@@ -286,8 +292,8 @@ def _drive(console: Console, config: SoakConfig, deadline: float, timeout: float
         if verdict is not None:
             return verdict
         try:
-            console.type(f"{line}\n".encode())
-        except BrokenPipeError:
+            console.send(f"{line}\n".encode())
+        except BootFailure:
             break  # QEMU has exited: the watch below reads why.
     verdict = _watch(console, config, deadline, timeout)
     assert verdict is not None
@@ -314,8 +320,9 @@ def run_boot(
     monitor_path = monitor_dir / f"{number}.monitor"
     qemu = config.qemu(monitor_args(monitor_path))
     command = tuple(qemu.command())
+    log = monitor_dir / f"{number}.console.log"
     try:
-        with fleet.started(qemu) as console:
+        with fleet.started(f"soak #{number}", qemu, log) as console:
             deadline = time.monotonic() - console.elapsed() + timeout
             verdict = _drive(console, config, deadline, timeout)
             seconds = console.elapsed()
@@ -325,8 +332,10 @@ def run_boot(
             if time.monotonic() >= deadline and console.read(0):
                 dump = _hart_dump(monitor_path, labeller)
             text = console.text
-    except OSError as error:
-        verdict = Verdict(Outcome.FAILED, f"cannot start QEMU: {error}")
+    except BootFailure as error:
+        # Only power-on raises it here (no wait is made): its report's first
+        # line says why QEMU did not start.
+        verdict = Verdict(Outcome.FAILED, str(error).splitlines()[0])
         seconds, dump, text = 0.0, None, ""
     if verdict.outcome is Outcome.PASSED:
         text = ""

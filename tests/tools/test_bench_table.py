@@ -1,8 +1,8 @@
-"""The boot benchmark's table."""
+"""The benchmarks' table (tools/bench)."""
 
 from __future__ import annotations
 
-from aubade.benchtable import cell, format_table
+from aubade.bench.table import cell, format_table
 
 
 def test_cell_is_the_median_and_the_spread() -> None:

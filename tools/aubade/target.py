@@ -1,8 +1,9 @@
-"""The interface between the harness and a machine it boots.
+"""The interface between the harness (or a tool) and a machine it boots.
 
 A target is anything with a serial console that can be switched on and off:
 QEMU today, a board on a USB serial adapter later. The harness and the boot
-tests talk to `Target` only, so they run unchanged on every kind of target.
+tests talk to `Target` only, so they run unchanged on every kind of target;
+the benchmarks and the soak drive QEMU through the same interface.
 """
 
 from __future__ import annotations

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Boot the built Image several times per `-smp` two ways and print how long
 each takes to reach `kernel: init`, median (min-max) in ms:
 
@@ -22,7 +21,7 @@ bootdelay), measured from that text to the end of its line:
 
 It prints the SD image's size in bytes too.
 
-This is a script of its own rather than an option of tools/bench_boot.py:
+This is a benchmark of its own rather than an option of `tools/bench boot`:
 that one times the kernel on its own clock from `loader: start`, where what
 came before does not count, while this one is about what comes before, which
 only the host's clock sees as the console streams in.
@@ -32,8 +31,8 @@ during the run weighs on both alike. Both clocks follow the host's, so boots
 run at once (`--jobs 2`) on a host with fewer CPUs than their harts slow each
 other down: by default they run one after another.
 
-    tools/bench_u_boot.py
-    tools/bench_u_boot.py --runs 9 --smp 1 2 4 --memory 1G
+    tools/bench u-boot
+    tools/bench u-boot --runs 9 --smp 1 2 4 --memory 1G
 """
 
 from __future__ import annotations
@@ -48,26 +47,46 @@ from dataclasses import dataclass, replace
 from operator import attrgetter
 from pathlib import Path
 
-from bench_boot import BOOT_TIMEOUT_SECONDS, FROM_EVENT, REPO, matching
-
-from aubade.benchconsole import BenchError, add_boot_options, started_console
-from aubade.benchtable import format_table
-from aubade.boards import NotEmulatedError, load_board
-from aubade.bootlog import parse_events, parse_line
+from aubade.bench.boots import (
+    BOOT_TIMEOUT_SECONDS,
+    FROM_EVENT,
+    booted,
+    log_path,
+    matching,
+    run_to_power_off,
+)
+from aubade.bench.errors import BenchError, BenchUsageError
+from aubade.bench.options import add_boot_options, at_least_one, benchmarked_board, image_of
+from aubade.bench.table import format_table
+from aubade.boards import NotEmulatedError
 from aubade.qemu import QemuConfig, format_command
 from aubade.sdimage import SdImageError, write_sd_image
 
+NAME = "u-boot"
+SUMMARY = "time to `kernel: init` entered directly and through U-Boot, per -smp"
 APPEND = "poweroff"
 UNTIL_EVENT = ("kernel", "init")
 _UNTIL = f"`{': '.join(UNTIL_EVENT)}`"
-# The whole line, so that its timestamp has arrived when it is matched; the
-# boot log's grammar then decides whether it is the event.
-UNTIL_LINE = re.compile(rf"^[^\n]*\] {re.escape(': '.join(UNTIL_EVENT))}\b[^\n]*\n", re.MULTILINE)
-AUTOBOOT = re.compile(re.escape("Hit any key to stop autoboot:"))
+AUTOBOOT = "Hit any key to stop autoboot:"
 # U-Boot counts down on the autoboot line and ends it when the count ends.
 COUNTDOWN_END = re.compile("\n")
-POWEROFF_TIMEOUT_SECONDS = 10
+POWEROFF_TIMEOUT_SECONDS = 10.0
 DIRECT, U_BOOT = "direct", "u-boot"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_boot_options(parser, NAME, "-smp and way")
+    parser.add_argument("--memory", default="256M", help="QEMU -m (default: %(default)s)")
+    parser.add_argument(
+        "--smp",
+        nargs="+",
+        type=at_least_one,
+        default=[1, 4],
+        help="QEMU -smp counts (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--jobs", type=at_least_one, default=1, help="boots run at once (default: %(default)s)"
+    )
 
 
 @dataclass(frozen=True)
@@ -84,22 +103,18 @@ class Boot:
     """Host clock: U-Boot's autoboot countdown, none without U-Boot."""
 
 
-def measure(config: QemuConfig) -> Boot:
-    kind = f"{_UNTIL} line"
+def measure(config: QemuConfig, way: str, logs: Path, run: int) -> Boot:
+    name = f"smp{config.smp}-{way}-run{run}"
     countdown = 0.0
-    with started_console(config) as console:
+    with booted(f"bench u-boot {name}", config, log_path(logs, name)) as machine:
         if config.sd_image is not None:
-            console.wait_for(AUTOBOOT, BOOT_TIMEOUT_SECONDS, "U-Boot autoboot countdown")
-            counting = console.elapsed()
-            console.wait_for(COUNTDOWN_END, BOOT_TIMEOUT_SECONDS, "end of the countdown")
-            countdown = console.elapsed() - counting
-        line = console.wait_for(UNTIL_LINE, BOOT_TIMEOUT_SECONDS, kind)[0]
-        to_until = console.elapsed()
-        until = parse_line(line)
-        if until is None:
-            raise console.failure(f"a garbled {kind}: {line!r}")
-        console.power_off(POWEROFF_TIMEOUT_SECONDS)
-    start = matching(parse_events(console.text), *FROM_EVENT, console.text)[0]
+            counting = machine.wait_for_text(AUTOBOOT, BOOT_TIMEOUT_SECONDS)
+            counted = machine.wait_for_text(COUNTDOWN_END, BOOT_TIMEOUT_SECONDS)
+            countdown = counted.arrived - counting.arrived
+        until = machine.wait_for(*UNTIL_EVENT, BOOT_TIMEOUT_SECONDS)
+        to_until = machine.arrival_of(until)
+        run_to_power_off(machine, POWEROFF_TIMEOUT_SECONDS)
+    start = matching(machine, *FROM_EVENT)[0]
     return Boot(to_until, until.time, until.time - start.time, countdown)
 
 
@@ -131,37 +146,18 @@ TABLES: list[tuple[str, list[Column]]] = [
 ]
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    add_boot_options(parser, "-smp and way")
-    parser.add_argument("--memory", default="256M", help="QEMU -m (default: %(default)s)")
-    parser.add_argument(
-        "--smp", nargs="+", type=int, default=[1, 4], help="QEMU -smp counts (default: %(default)s)"
-    )
-    parser.add_argument(
-        "--jobs", type=int, default=1, help="boots run at once (default: %(default)s)"
-    )
-    args = parser.parse_args(argv)
-    if args.runs < 1 or args.jobs < 1:
-        parser.error("--runs and --jobs must be at least 1")
-
-    board = load_board(args.board)
+def run(args: argparse.Namespace) -> int:
+    board = benchmarked_board(args.board)
     try:
         _ = board.u_boot
     except NotEmulatedError as error:
-        parser.error(str(error))
-    if not board.qemu.exits_on_poweroff:
-        # Each boot must end on its own, at the power-off its command line asks for.
-        parser.error(f"QEMU does not exit at power-off on {board.name}: benchmark another board")
-    image = args.image or REPO / "build" / board.name / "Image"
-    with tempfile.TemporaryDirectory(prefix="bench_u_boot-") as scratch:
+        raise BenchUsageError(str(error)) from None
+    image = image_of(args, board)
+    with tempfile.TemporaryDirectory(prefix="bench-u-boot-") as scratch:
         try:
             sd_image = write_sd_image(image, Path(scratch) / "sdcard.img", board.name, APPEND)
         except SdImageError as error:
-            print(f"no SD image: {error}", file=sys.stderr)
-            return 1
+            raise BenchError(f"no SD image: {error}") from None
         print(sd_image.describe(), file=sys.stderr)
         configs = {}
         for smp in args.smp:
@@ -171,19 +167,21 @@ def main(argv: list[str] | None = None) -> int:
         for config in configs.values():
             print(format_command(config.command()), file=sys.stderr)
         # Round after round of every configuration, not run after run of one (see above).
-        boots = [key for _ in range(args.runs) for key in configs]
+        boots = [(key, run) for run in range(1, args.runs + 1) for key in configs]
         with ThreadPoolExecutor(args.jobs) as pool:
             try:
-                measured = list(pool.map(lambda key: measure(configs[key]), boots))
-            except BenchError as error:
-                print(f"boot failed: {error}", file=sys.stderr)
-                return 1
+                measured = list(
+                    pool.map(
+                        lambda boot: measure(configs[boot[0]], boot[0][1], args.logs, boot[1]),
+                        boots,
+                    )
+                )
             finally:
                 # Whatever ended the run (a failure, Ctrl-C), no further boot
                 # starts; the pool's exit still waits for those running.
                 pool.shutdown(cancel_futures=True)
     by_key: dict[tuple[int, str], list[Boot]] = {key: [] for key in configs}
-    for key, boot in zip(boots, measured, strict=True):
+    for (key, _), boot in zip(boots, measured, strict=True):
         by_key[key].append(boot)
 
     print(f"ms, median (min-max) of {args.runs} boots, {args.jobs} at a time, -m {args.memory}")
@@ -197,7 +195,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{title}")
         print(format_table(milliseconds, args.smp, [label for label, _, _ in columns]))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -5,10 +5,16 @@ to power-off. A wait is for an event of the boot log or for free text (a
 prompt, a command's answer). Every wait also watches for `panic` events, and
 fails at once with a report that says what was awaited, what the console last
 said, where the whole log is and how to start the same machine by hand.
+
+This is the one loop that reads a console: the boot tests (tests/harness)
+wait on it for the boot log's events, the benchmarks (aubade.bench) time
+what they await by the host's clock at its arrival, and the soak
+(aubade.soak) reads through it to judge each boot.
 """
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import enum
 import fcntl
@@ -21,7 +27,7 @@ from pathlib import Path
 from typing import BinaryIO, NoReturn
 
 from aubade.bootlog import Event, parse_line, select
-from harness.target import ConsoleClosed, Target, TargetError
+from aubade.target import ConsoleClosed, Target, TargetError
 
 _TAIL_LINES = 20
 # After a panic the kernel prints its registers, then powers off; the report
@@ -56,6 +62,8 @@ class ConsoleText:
     before: str
     """The console text from the end of the previous text wait's match (or
     power-on) to the start of this one, line ends as the console sent them."""
+    arrived: float
+    """Seconds from power-on to the read that brought the match's last character."""
 
     @property
     def lines(self) -> list[str]:
@@ -70,15 +78,22 @@ class _Read(enum.Enum):
 
 
 class Machine:
-    def __init__(self, name: str, target: Target, log_path: Path) -> None:
+    def __init__(self, name: str, target: Target, log_path: Path, quiet: bool = False) -> None:
+        """`quiet`: power_on does not print the target and the log path (a
+        tool whose standard output is its result prints them its own way)."""
         self.name = name
+        self.quiet = quiet
         self.target = target
         self.log_path = log_path
         self.lines: list[str] = []
         """Complete console lines so far, without line ends."""
         self.events: list[Event] = []
+        self._event_arrivals: list[float] = []
+        """Seconds from power-on to the read that ended each event's line."""
         self._text = ""
         """The whole console text so far, for the waits for text."""
+        self._text_arrivals: list[tuple[int, float]] = []
+        """Per read: where in `_text` it ended, and when it came."""
         self._text_awaited_to = 0
         """Where in `_text` the next wait for text starts looking."""
         self._unfinished_line = ""
@@ -91,7 +106,10 @@ class Machine:
 
     def power_on(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        print(f"{self.name}: {self.target.describe()}\n{self.name}: console log {self.log_path}")
+        if not self.quiet:
+            print(
+                f"{self.name}: {self.target.describe()}\n{self.name}: console log {self.log_path}"
+            )
         self._powered_on_at = self._last_output_at = time.monotonic()
         # The log is open before the machine starts, so it has the first byte.
         # It is truncated only once this machine holds its lock: two machines
@@ -158,7 +176,7 @@ class Machine:
         match = found[-1]
         before = self._text[self._text_awaited_to : match.start()]
         self._text_awaited_to = match.end()
-        return ConsoleText(match, before)
+        return ConsoleText(match, before, self._arrival_of_text(match.end()))
 
     def send(self, data: bytes) -> None:
         """Type `data` on the console; BootFailure if the machine has ended."""
@@ -175,6 +193,34 @@ class Machine:
             lambda: self._finished() and self._unawaited_panic(None) is None, None, timeout
         )
         return self.target.exit_status()
+
+    @property
+    def text(self) -> str:
+        """The whole console text so far."""
+        return self._text
+
+    def elapsed(self) -> float:
+        """Seconds on the host's clock since power-on (taken just before the
+        target was switched on: for QEMU its own start-up counts)."""
+        return time.monotonic() - self._powered_on_at
+
+    def arrival_of(self, event: Event) -> float:
+        """Seconds from power-on to the read that ended `event`'s line (one of `events`)."""
+        for index, known in enumerate(self.events):
+            if known is event:
+                return self._event_arrivals[index]
+        raise ValueError(f"not an event of {self.name}: {event.line}")
+
+    def exit_status(self) -> int | None:
+        """The target's exit status once its console has closed (see Target.exit_status)."""
+        return self.target.exit_status()
+
+    def read(self, timeout: float) -> bool:
+        """Take what the console prints within `timeout` seconds, perhaps
+        nothing, into `text`, `lines` and `events`; False once the console
+        has closed. For a caller that judges the console itself (the soak):
+        it neither waits for anything nor watches for panics."""
+        return self._read(timeout) is not _Read.CLOSED
 
     def close(self) -> None:
         """Switch the machine off, keeping in the log what it printed until then."""
@@ -291,6 +337,8 @@ class Machine:
 
     def _take_text(self, text: str) -> None:
         self._text += text
+        arrived = self._last_output_at - self._powered_on_at
+        self._text_arrivals.append((len(self._text), arrived))
         *complete, self._unfinished_line = (self._unfinished_line + text).split("\n")
         for line in complete:
             line = line.rstrip("\r")
@@ -298,6 +346,14 @@ class Machine:
             event = parse_line(line)
             if event is not None:
                 self.events.append(event)
+                self._event_arrivals.append(arrived)
+
+    def _arrival_of_text(self, end: int) -> float:
+        """When the text up to `end` in `_text` had all arrived."""
+        if end == 0:
+            return 0.0  # an empty match at power-on waited for nothing
+        index = bisect.bisect_left(self._text_arrivals, end, key=lambda read: read[0])
+        return self._text_arrivals[index][1]
 
     def _exit_text(self) -> str:
         if not self._console_closed:

@@ -1,9 +1,10 @@
-"""A QEMU machine as a harness target, its console on a pseudo-terminal.
+"""A QEMU machine as a target, its console on a pseudo-terminal.
 
-No QEMU outlives the harness: `power_off` kills it on teardown and on a
-failed test, an atexit hook kills any left when Python exits (after Ctrl-C
-for one), and on Linux the kernel itself kills QEMU with SIGKILL when the
-process that started it dies, even from a signal that runs no Python code.
+No QEMU outlives the harness or the tool that started it (tools/bench,
+tools/soak): `power_off` kills it on teardown and on a failed test or boot,
+an atexit hook kills any left when Python exits (after Ctrl-C for one), and
+on Linux the kernel itself kills QEMU with SIGKILL when the process that
+started it dies, even from a signal that runs no Python code.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pexpect
 
 from aubade.parentdeath import DIE_WITH_PARENT
 from aubade.qemu import QemuConfig, format_command
-from harness.target import ConsoleClosed, Target, TargetError
+from aubade.target import ConsoleClosed, Target, TargetError
 
 _READ_SIZE = 65536
 
@@ -46,8 +47,12 @@ def _kill_all_running() -> None:
 
 
 class QemuTarget(Target):
-    def __init__(self, config: QemuConfig) -> None:
+    def __init__(self, config: QemuConfig, send_delay: float | None = 0.05) -> None:
+        """`send_delay`: seconds pexpect sleeps before each write to the
+        console (its delaybeforesend; its default is the harness's). A
+        benchmark that times a command's answer sends at once (None)."""
         self.config = config
+        self.send_delay = send_delay
         self._child: pexpect.spawn | None = None
 
     @property
@@ -70,6 +75,7 @@ class QemuTarget(Target):
             )
         except pexpect.ExceptionPexpect as error:
             raise TargetError(f"cannot start QEMU: {error}") from error
+        self._child.delaybeforesend = self.send_delay
         _running.add(self._child)
 
     def read_console(self, timeout: float) -> bytes:
@@ -111,3 +117,14 @@ class QemuTarget(Target):
     def power_off(self) -> None:
         if self._child is not None and not self._child.closed:
             _kill(self._child)
+
+    def kill(self) -> None:
+        """Send QEMU SIGKILL, from any thread: the thread reading its console
+        then finds the console closed, and its power_off reaps it. (power_off
+        itself closes the terminal, which only the reading thread may do.)"""
+        child = self._child
+        if child is not None and not child.closed:
+            try:
+                os.kill(child.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass  # it has exited and been reaped
