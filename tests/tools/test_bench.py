@@ -7,6 +7,7 @@ and no QEMU left behind."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -19,7 +20,7 @@ from aubade.bench import cli
 from aubade.bootlog import KNOWN_EVENTS
 
 BENCH = REPO / "tools" / "bench"
-NAMES = ("boot", "initcalls", "sched", "shell", "u-boot")
+NAMES = ("boot", "initcalls", "sched", "shell", "u-boot", "rebuild")
 # Reading the command line takes well under this, even on a loaded machine
 # (a boot that ran into its timeout would take 120 s; whether anything was
 # booted at all, the stand-in QEMU's pid file tells).
@@ -117,9 +118,35 @@ def test_no_subcommand_is_an_error_naming_the_command() -> None:
     assert "COMMAND" in result.stderr
 
 
-def test_rebuild_is_reserved_for_a_subcommand_to_come() -> None:
-    assert "rebuild" in cli.RESERVED
-    assert not {module.NAME for module in cli.SUBCOMMANDS} & cli.RESERVED
+def worktrees() -> str:
+    return subprocess.run(
+        ["git", "-C", str(REPO), "worktree", "list"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def test_rebuild_refuses_a_revision_git_does_not_know_before_building() -> None:
+    before = worktrees()
+    result = bench("rebuild", "HEAD", "no-such-revision", timeout=PARSE_SECONDS)
+    assert result.returncode == 2, result.stderr
+    assert "no-such-revision: not a revision" in result.stderr
+    assert worktrees() == before
+
+
+def test_rebuild_counts_what_each_edit_recompiles_and_leaves_no_worktree() -> None:
+    before = worktrees()
+    result = bench("rebuild", "--runs", "1", timeout=600)
+    assert result.returncode == 0, result.stderr
+    # Each row: the step's name, then `median (spread), N cc`.
+    compiles = {
+        line.split()[0]: int(re.findall(r"(\d+) cc", line)[0])
+        for line in result.stdout.splitlines()[1:]
+    }
+    # Nothing changed: nothing compiles. One function more: its file (and
+    # the symbol table the kernel embeds). One declaration more in the heap's
+    # header: every file that includes it, which is more than one.
+    assert compiles["no-op"] == 0, result.stdout
+    assert 1 <= compiles[".c"] < compiles["header"], result.stdout
+    assert worktrees() == before
 
 
 @pytest.fixture

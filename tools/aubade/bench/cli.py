@@ -18,19 +18,17 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import NoReturn
 
-from aubade.bench import boot, initcalls, sched, shell, u_boot
+from aubade.bench import boot, initcalls, rebuild, sched, shell, u_boot
 from aubade.bench.errors import BenchError, BenchUsageError
 from aubade.machine import BootFailure
 
-SUBCOMMANDS: tuple[ModuleType, ...] = (boot, initcalls, sched, shell, u_boot)
+SUBCOMMANDS: tuple[ModuleType, ...] = (boot, initcalls, sched, shell, u_boot, rebuild)
 """In the order `tools/bench --help` lists them."""
-RESERVED = frozenset({"rebuild"})
-"""Subcommand names kept for modules still to come (`rebuild`); the name
-leaves this set when its module joins SUBCOMMANDS."""
 
 _DESCRIPTION = """\
-Aubade's benchmarks: each boots the built Image in QEMU several times and
-prints the median and the spread of what it measures. `tools/bench COMMAND
+Aubade's benchmarks: each boots the built Image in QEMU (or, for rebuild,
+builds the kernel) several times and prints the median and the spread of
+what it measures. `tools/bench COMMAND
 --help` says what COMMAND measures and how. Needs the venv's Python (pexpect):
 
     .venv/bin/python tools/bench boot --runs 5
@@ -53,8 +51,6 @@ def parser() -> argparse.ArgumentParser:
         dest="command", metavar="COMMAND", required=True, parser_class=_Parser
     )
     for module in SUBCOMMANDS:
-        # A reserved name would shadow the module that is to have it.
-        assert module.NAME not in RESERVED, f"{module.__name__} takes a reserved name"
         command = commands.add_parser(
             module.NAME,
             help=module.SUMMARY,
