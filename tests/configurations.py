@@ -229,6 +229,8 @@ KTEST_CONFIGS = (
     # The device-tree cases read the console's interrupt controller: an APLIC
     # sending MSIs to IMSICs here.
     BootConfig(VIRT, 4, "256M", append="ktest", variant=APLIC_IMSIC),
+    # No UART: the console is SBI's, and the console's cases are skipped.
+    BootConfig(SPIKE, 2, SPIKE.qemu.memory, append="ktest"),
 )
 
 

@@ -155,5 +155,8 @@ void console_wait_for_input(void);
 /* The boot log on the device tree's console (log_start.c): Early. */
 void log_start(void);
 void log_level_from_cmdline(void);
+/* Whether no UART driver took the tree's stdout-path, so that the log goes
+ * through SBI's console (spike: HTIF underneath). */
+bool log_on_firmware_console(void);
 
 #endif

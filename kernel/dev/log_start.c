@@ -11,6 +11,7 @@
 #include "mm/mm.h"
 
 static struct console console;
+static bool on_firmware_console;
 
 static uint64_t this_hart(void)
 {
@@ -19,9 +20,14 @@ static uint64_t this_hart(void)
 
 void log_start(void)
 {
-    console_init(&console, &device_tree, device_map);
+    on_firmware_console = !console_init(&console, &device_tree, device_map);
     log_init(&console, timebase_hz);
     log_set_cpu(this_hart);
+}
+
+bool log_on_firmware_console(void)
+{
+    return on_firmware_console;
 }
 
 /* `loglevel=` decides which trace lines reach the console. */
