@@ -136,6 +136,8 @@ class SerialTarget(Target):
         port = self._require_open()
         try:
             # The first byte is waited for; then whatever else has arrived.
+            # Setting the timeout is cheap: pyserial waits with select and
+            # rewrites the terminal's settings only when they differ.
             port.timeout = max(timeout, 0)
             data = port.read(1)
             if data:
