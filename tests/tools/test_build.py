@@ -298,8 +298,7 @@ def test_a_cycle_in_the_init_declarations_fails_the_build_and_writes_no_table(
         ), result.stdout
         # Each step of the cycle names the line that asks for it.
         assert (
-            f"heap -> frames: kernel/mm/mm.init:{cycle_line}: heap `before frames`"
-            in result.stdout
+            f"heap -> frames: kernel/mm/mm.init:{cycle_line}: heap `before frames`" in result.stdout
         ), result.stdout
         assert not (tree / INIT_TABLE).exists()
     finally:
