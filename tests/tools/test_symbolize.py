@@ -75,7 +75,7 @@ def test_names_unnamed_backtrace_frames_and_register_values_with_their_lines() -
     lines = run(log).splitlines()
     assert lines[0] == log.splitlines()[0], "a contract line is never changed"
     assert lines[1] == (
-        f"  ra   {main + 0x40:016x} init_boot_hart+0x40 ({addr2line(main + 0x40)})"
+        f"  ra   {main + 0x40:016x} init_boot_hart+0x40 ({addr2line(main + 0x3F)})"
         "  sp   ffffffe000010fa0  gp   0000000000000000"
     )
     assert lines[3] == f"  #0 {fault + 8:#018x} fault_inject_here+0x8 ({addr2line(fault + 8)})"
@@ -136,10 +136,16 @@ def test_symbolizing_twice_changes_nothing_more() -> None:
 
 
 def test_names_a_qemu_info_registers_dump() -> None:
-    """QEMU indents its registers by one space."""
+    """QEMU indents its registers by one space; ra is a return address there too."""
     pc = address_of("kernel_main") + 2
-    (line,) = run(f" pc       {pc:016x}\n").splitlines()
-    assert line == f" pc       {pc:016x} kernel_main+0x2 ({addr2line(pc)})"
+    main = function("kernel_main")
+    end = main.address + main.size
+    log = f" pc       {pc:016x}\n x0/zero  0000000000000000 x1/ra    {end:016x}\n"
+    assert run(log).splitlines() == [
+        f" pc       {pc:016x} kernel_main+0x2 ({addr2line(pc)})",
+        f" x0/zero  0000000000000000 x1/ra    {end:016x} kernel_main+{main.size:#x}"
+        f" ({addr2line(end - 1)})",
+    ]
 
 
 def test_a_return_address_just_past_a_function_names_the_caller() -> None:
