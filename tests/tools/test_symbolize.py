@@ -213,3 +213,48 @@ def test_a_line_table_finds_an_address_by_its_range_and_nothing_between() -> Non
     assert lines.lookup(0x0FFF) is None
     assert str(lines.lookup(0x101F)) == "/usr/include/b.h:7"
     assert lines.lookup(0x1020) is None
+
+
+HEADER = "static inline int twice(int x)\n{\n    return x * 2;\n}\n"
+SOURCE = """#include "twice.h"
+
+int g(int x)
+{
+    int y = twice(x);
+    return y + 1;
+}
+
+void _start(void)
+{
+    volatile int r = g(3);
+    (void)r;
+    for (;;) {
+    }
+}
+"""
+
+
+@pytest.mark.parametrize("version", [4, 5])
+def test_line_tables_of_both_dwarf_versions_read_as_addr2line_does(
+    tmp_path: Path, version: int
+) -> None:
+    """DWARF 4 counts files from 1 and directories from comp_dir as 0; DWARF 5
+    counts both from 0. A header's inlined code is the header's line."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "twice.h").write_text(HEADER)
+    (tmp_path / "src" / "prog.c").write_text(SOURCE)
+    elf = tmp_path / "prog.elf"
+    compile_command = [f"{CROSS_PREFIX}gcc", "-O1", "-g", f"-gdwarf-{version}", "-nostdlib"]
+    subprocess.run([*compile_command, "-o", elf, "src/prog.c"], cwd=tmp_path, check=True)
+    lines = line_table(elf)
+    answers = subprocess.run(
+        [f"{CROSS_PREFIX}addr2line", "-e", str(elf), *(f"{a:#x}" for a in lines.starts)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    expected = [answer.split(" (discriminator")[0] for answer in answers]
+    # The compiler's directory as getcwd() gave it: no symbolic link in it.
+    comp_dir = tmp_path.resolve()
+    assert [f"{comp_dir}/{lines.lookup(start)}" for start in lines.starts] == expected
+    assert {place.path for place in lines.places} == {"src/prog.c", "src/twice.h"}
