@@ -10,6 +10,15 @@ worker, while other workers boot the others.
 the end of that serial port, reset by `--power-hook`. On a board only the
 tests marked `any_target` run (the phase tests: test_boot.py, test_harts.py),
 and they do not know which kind of target they read.
+
+`--board NAME` says which board: the one on the serial port, or with QEMU
+the only board whose configurations run. A test runs on one board if a
+parameter of it is a configuration or a board (`boot_config`, `ktest_config`,
+`(board, smp)`); the others' are deselected. A test that boots one machine of
+its own, fixed in its body, is not parametrized by board and runs whatever
+`--board` says. The options that describe a board on a serial port
+(`--power-hook`, `--dtb`, `--sd-image`) are refused with QEMU, rather than
+ignored.
 """
 
 from __future__ import annotations
@@ -35,14 +44,19 @@ from harness.boot import KTEST_BOOT, Boot, run_boot
 from harness.serial_target import SerialPort, SerialSpecError
 
 from aubade import boardcheck, sdimage
-from aubade.boards import UnknownBoardError, load_board
+from aubade.boards import Board, UnknownBoardError, load_board
 from aubade.devicetree import DeviceTree, read_device_tree
 from aubade.elfcheck import CheckedElf, check_kernel_elf, check_user_elf
 from aubade.qemu import format_command
 from aubade.qemu_target import QemuTarget
 
 ANY_TARGET = "any_target"
+SERIAL_BOARD_DEFAULT = "virt"
+SERIAL_ONLY_OPTIONS = ("--power-hook", "--dtb", "--sd-image")
+"""Options that describe a board on a serial port, meaningless for QEMU's machines."""
 _SERIAL_CONFIG = pytest.StashKey[SerialBootConfig | None]()
+_QEMU_BOARD = pytest.StashKey[Board | None]()
+"""With QEMU, the one board whose configurations run (`--board`), or None for all."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -62,9 +76,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--board",
-        default="virt",
-        help="with a serial target: the board in boards/ it is, whose build it boots "
-        "(default: %(default)s)",
+        help="the board in boards/: with a serial target, the board it is, whose build it "
+        f"boots (default: {SERIAL_BOARD_DEFAULT}); with QEMU, the only board whose "
+        "configurations and board-parametrized tests run (default: every board)",
     )
     group.addoption(
         "--dtb",
@@ -85,16 +99,26 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", f"{ANY_TARGET}: runs on every target, a board on a serial port too"
     )
     config.stash[_SERIAL_CONFIG] = _serial_config(config)
+    config.stash[_QEMU_BOARD] = (
+        _qemu_board(config) if config.stash[_SERIAL_CONFIG] is None else None
+    )
 
 
 def _serial_config(config: pytest.Config) -> SerialBootConfig | None:
     """The board of `--target serial:...`, or None for QEMU's configurations."""
     spec = config.getoption("--target")
     if spec == "qemu":
+        for option in SERIAL_ONLY_OPTIONS:
+            if config.getoption(option) is not None:
+                raise pytest.UsageError(
+                    f"{option} describes a board on a serial port: it needs "
+                    "--target serial:DEVICE,BAUD, and QEMU's machines (--target qemu, "
+                    "the default) have no use for it"
+                )
         return None
     try:
         port = SerialPort.parse(spec, config.getoption("--power-hook"))
-        board = load_board(config.getoption("--board"))
+        board = load_board(config.getoption("--board") or SERIAL_BOARD_DEFAULT)
     except (SerialSpecError, UnknownBoardError) as error:
         raise pytest.UsageError(str(error)) from error
     dtb = config.getoption("--dtb")
@@ -102,6 +126,41 @@ def _serial_config(config: pytest.Config) -> SerialBootConfig | None:
         raise pytest.UsageError(f"--dtb {dtb}: no such file")
     sd_image = config.getoption("--sd-image") or built(board, "sdcard.img")
     return SerialBootConfig(board, port, dtb, sd_image if sd_image.is_file() else None)
+
+
+def _qemu_board(config: pytest.Config) -> Board | None:
+    """The board of `--board` with QEMU: one that some configuration boots."""
+    name = config.getoption("--board")
+    if name is None:
+        return None
+    try:
+        board = load_board(name)
+    except UnknownBoardError as error:
+        raise pytest.UsageError(f"--board {name}: {error}") from error
+    emulated = sorted({boot.board.name for boot in BOOT_CONFIGS + KTEST_CONFIGS})
+    if board.name not in emulated:
+        raise pytest.UsageError(
+            f"--board {name}: no QEMU configuration boots it (tests/configurations.py boots "
+            f"{', '.join(emulated)}); a board of its own is tested with "
+            "--target serial:DEVICE,BAUD"
+        )
+    return board
+
+
+def _board_of(parameter: object) -> Board | None:
+    """The board a test parameter is, or boots (a configuration's `.board`)."""
+    if isinstance(parameter, Board):
+        return parameter
+    board = getattr(parameter, "board", None)
+    return board if isinstance(board, Board) else None
+
+
+def _on_another_board(item: pytest.Item, board: Board) -> bool:
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return False
+    boards = {found.name for found in map(_board_of, callspec.params.values()) if found}
+    return bool(boards - {board.name})
 
 
 def _boot_configs(config: pytest.Config) -> tuple[BootConfig | SerialBootConfig, ...]:
@@ -138,13 +197,29 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
             f"{serial.target().describe()}",
             f"only the tests marked {ANY_TARGET} run",
         ]
-    silent_boards = [board.name for board in BOARDS if not board.qemu.exits_on_poweroff]
+    board = config.stash[_QEMU_BOARD]
+    configs = [
+        boot
+        for boot in BOOT_CONFIGS + KTEST_CONFIGS
+        if board is None or boot.board.name == board.name
+    ]
+    chosen = (
+        []
+        if board is None
+        else [
+            f"--board {board.name}: only its configurations run, and the tests of one "
+            "fixed machine (not parametrized by board)"
+        ]
+    )
+    silent_boards = [
+        each.name
+        for each in BOARDS
+        if not each.qemu.exits_on_poweroff and (board is None or each.name == board.name)
+    ]
     return [
+        *chosen,
         "boot configurations (console logs in build/test-logs/<id>.log):",
-        *(
-            f"  {config.id}: {format_command(config.qemu().command())}"
-            for config in BOOT_CONFIGS + KTEST_CONFIGS
-        ),
+        *(f"  {boot.id}: {format_command(boot.qemu().command())}" for boot in configs),
         *(
             f"{name}: QEMU does not exit at power-off: the harness ends it, and the tests "
             "of its exit status check the power-off line instead"
@@ -156,8 +231,14 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 # Before xdist's own hook, which reads the groups to schedule the tests.
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    board = config.stash[_QEMU_BOARD]
     if config.stash[_SERIAL_CONFIG] is not None:
         kept = [item for item in items if item.get_closest_marker(ANY_TARGET)]
+    elif board is not None:
+        kept = [item for item in items if not _on_another_board(item, board)]
+    else:
+        kept = items
+    if len(kept) != len(items):
         config.hook.pytest_deselected(items=[item for item in items if item not in kept])
         items[:] = kept
     for item in items:

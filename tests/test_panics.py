@@ -42,6 +42,8 @@ PT_LOAD = 1
 PF_W = 2
 # `  #2 0xffffffff80000bc6 kernel_main+0x140` under `  backtrace:`.
 BACKTRACE_FRAME = re.compile(r"^  #(\d+) 0x([0-9a-f]{16}) (\S+)$")
+# What tools/symbolize adds after a name: ` (kernel/debug/fault.c:42)`.
+SOURCE_LINE = re.compile(r" \((?P<path>[^ ()]+):(?P<line>\d+)\)$")
 # The 32-bit unimp that fault=illegal executes: csrrw zero, cycle, zero.
 UNIMP = 0xC0001073
 
@@ -280,7 +282,13 @@ def test_kernel_trap_reports_cause_address_registers_and_backtrace(board: Board,
         "init_boot_hart",
         "kernel_main",
     ], report
-    assert symbolized(board, frames) == frames, machine.report("symbolize named them otherwise")
+    named = symbolized(board, frames)
+    places = [SOURCE_LINE.search(frame) for frame in named]
+    unplaced = [SOURCE_LINE.sub("", frame) for frame in named]
+    assert unplaced == frames, machine.report("symbolize named them otherwise")
+    for place in places[:3]:
+        assert place is not None, machine.report(f"symbolize gave no source line: {named}")
+        assert (REPO / place["path"]).is_file(), machine.report(f"not a repository path: {named}")
 
 
 def kernel_symbol(board: Board, name: str) -> int:

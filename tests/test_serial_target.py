@@ -9,10 +9,13 @@ the console, switching off.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shlex
 import subprocess
 import sys
 import tempfile
+import time
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +29,7 @@ from harness.serial_target import SerialPort, SerialSpecError, SerialTarget
 from aubade import sdimage
 from aubade.machine import BootFailure, Machine
 from aubade.qemu import QemuConfig, dump_device_tree
+from aubade.target import ConsoleClosed, TargetError
 
 pytestmark = pytest.mark.xdist_group("serial-board")
 
@@ -180,10 +184,11 @@ def test_a_missing_serial_port_is_named(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("spec", "hook", "message"),
     [
-        ("serial:/dev/ttyUSB0", "true", "expected serial:DEVICE,BAUD"),
-        ("usb:/dev/ttyUSB0,115200", "true", "expected serial:DEVICE,BAUD"),
-        ("serial:/dev/ttyUSB0,fast", "true", "expected serial:DEVICE,BAUD"),
-        ("serial:/dev/ttyUSB0,115201", "true", "115201 is not a speed"),
+        ("serial:/dev/ttyUSB0", "true", "expected qemu .* or serial:DEVICE,BAUD"),
+        ("usb:/dev/ttyUSB0,115200", "true", "expected qemu .* or serial:DEVICE,BAUD"),
+        ("serial:/dev/ttyUSB0,fast", "true", "expected qemu .* or serial:DEVICE,BAUD"),
+        ("serial:/dev/ttyUSB0,115201", "true", "115201 is not a speed .* 115200, 230400"),
+        ("serial:/dev/ttyUSB0,0", "true", "0 is not a speed"),
         ("serial:/dev/ttyUSB0,115200", None, "needs --power-hook CMD"),
     ],
 )
@@ -197,3 +202,102 @@ def test_a_bad_serial_target_says_what_is_expected(
 def test_a_serial_target_spec_gives_its_port() -> None:
     port = SerialPort.parse("serial:/dev/serial/by-id/usb-FTDI,x,115200", "hook --x")
     assert port == SerialPort("/dev/serial/by-id/usb-FTDI,x", 115200, "hook --x")
+    port = SerialPort.parse("serial:socket://lab-host:7000,1500000", "hook")
+    assert port == SerialPort("socket://lab-host:7000", 1500000, "hook")
+
+
+# The tests below open the port through pyserial directly, with no pretend
+# board: a pseudo-terminal pair (the test holds the adapter's end) or
+# pyserial's loop:// URL, which reads back what is written.
+
+
+@pytest.fixture
+def pty_pair() -> Iterator[tuple[int, str]]:
+    """The adapter's end of a pseudo-terminal, and the path of the port's end."""
+    adapter_end, port_end = os.openpty()
+    path = os.ttyname(port_end)
+    os.close(port_end)
+    try:
+        yield adapter_end, path
+    finally:
+        with contextlib.suppress(OSError):
+            os.close(adapter_end)
+
+
+def read_until(target: SerialTarget, size: int, timeout: float = 5) -> bytes:
+    deadline = time.monotonic() + timeout
+    data = b""
+    while len(data) < size and time.monotonic() < deadline:
+        data += target.read_console(0.1)
+    return data
+
+
+def test_the_console_is_raw_both_ways(pty_pair: tuple[int, str]) -> None:
+    """No byte is translated or eaten: CR, ^C, XON/XOFF, 8-bit bytes."""
+    adapter_end, path = pty_pair
+    target = SerialTarget(SerialPort(path, 115200, "true"))
+    target.power_on()
+    try:
+        sent = b"OpenSBI\r\n\x03\x11\x13\xff\x00end"
+        os.write(adapter_end, sent)
+        assert read_until(target, len(sent)) == sent
+        target.write_console(b"help\r")
+        assert os.read(adapter_end, 100) == b"help\r"
+    finally:
+        target.power_off()
+
+
+def test_the_console_ends_when_the_adapter_goes(pty_pair: tuple[int, str]) -> None:
+    """What came before the end is read, then ConsoleClosed, as an unplugged adapter gives."""
+    adapter_end, path = pty_pair
+    target = SerialTarget(SerialPort(path, 115200, "true"))
+    target.power_on()
+    try:
+        os.write(adapter_end, b"last words\r\n")
+        assert read_until(target, 12) == b"last words\r\n"
+        os.close(adapter_end)
+        with pytest.raises(ConsoleClosed):
+            read_until(target, 1)
+    finally:
+        target.power_off()
+    with pytest.raises(ConsoleClosed):
+        target.read_console(0)
+
+
+def test_a_quiet_console_returns_nothing_after_the_timeout() -> None:
+    target = SerialTarget(SerialPort("loop://", 115200, "true"))
+    target.power_on()
+    try:
+        started = time.monotonic()
+        assert target.read_console(0.2) == b""
+        assert 0.15 < time.monotonic() - started < 2
+        target.write_console(b"echo")
+        assert read_until(target, 4) == b"echo"
+    finally:
+        target.power_off()
+
+
+def test_a_missing_port_is_a_target_error_naming_it(tmp_path: Path) -> None:
+    port = tmp_path / "ttyUSB9"
+    with pytest.raises(TargetError) as raised:
+        SerialTarget(SerialPort(str(port), 115200, "true")).power_on()
+    assert str(raised.value) == (
+        f"cannot open the serial port {port}: No such file or directory; "
+        "is the adapter plugged in? `ls /dev/serial/by-id/` lists them"
+    )
+
+
+def test_a_file_that_is_no_terminal_is_a_target_error_naming_it(tmp_path: Path) -> None:
+    port = tmp_path / "console.log"
+    port.write_text("")
+    with pytest.raises(TargetError, match=f"^cannot open the serial port {port}: "):
+        SerialTarget(SerialPort(str(port), 115200, "true")).power_on()
+
+
+def test_the_power_hook_does_not_run_when_the_port_does_not_open(tmp_path: Path) -> None:
+    """A board switched on with nobody listening would boot unrecorded."""
+    ran = tmp_path / "ran"
+    hook = shlex.join(["touch", str(ran)])
+    with pytest.raises(TargetError):
+        SerialTarget(SerialPort(str(tmp_path / "ttyUSB9"), 115200, hook)).power_on()
+    assert not ran.exists()

@@ -11,6 +11,7 @@ time) are not run beside each other's.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -77,9 +78,13 @@ def test_a_boot_that_never_ends_is_hung_and_every_hart_dumped(tmp_path: Path) ->
     harts = [line for line in named.splitlines() if line.startswith("CPU#")]
     assert [line.split(":")[0] for line in harts] == ["CPU#0 hart 0", "CPU#1 hart 1"], text
     for line in harts:
-        # `CPU#0 hart 0: pc 0xffffffff80004efc sched_idle+0xa0`
-        where = line.split()[-1]
-        assert where.partition("+")[0] in kernel, f"not in a kernel function: {line}\n{text}"
+        # `CPU#0 hart 0: pc 0xffffffff80004efc sched_idle+0xa0 (kernel/sched/sched.c:395)`
+        where = re.search(
+            r" pc 0x[0-9a-f]+ (?P<name>\S+)\+0x[0-9a-f]+ \((?P<path>\S+):\d+\)$", line
+        )
+        assert where is not None, f"no name and source line: {line}\n{text}"
+        assert where["name"] in kernel, f"not in a kernel function: {line}\n{text}"
+        assert (REPO / where["path"]).is_file(), f"not a source of the repository: {line}"
 
 
 def test_a_panic_fails_the_boot_with_the_panic_line_as_reason(tmp_path: Path) -> None:

@@ -1,8 +1,10 @@
 """A board at the end of a serial port as a harness target.
 
-The port is a terminal device (`/dev/ttyUSB0` for a USB serial adapter; a
-pseudo-terminal in CI, see tools/qemu_board.py) set to raw 8N1 at the given
-speed. The harness cannot switch a board on by itself: a power hook, a
+The port is opened with pyserial: a terminal device (`/dev/ttyUSB0` for a USB
+serial adapter; a pseudo-terminal in CI, see tools/qemu_board.py), or any URL
+pyserial opens (`socket://HOST:PORT` for a port served over the network by
+ser2net, `loop://` in the tests), set to raw 8N1 at the given speed without
+flow control. The harness cannot switch a board on by itself: a power hook, a
 command the user gives, is run with the argument `on` to power-cycle or
 reset the board (a script that drives a relay, or one that asks a person to
 press reset, like tools/power_hook_ask) and with `off` once the boot is
@@ -15,29 +17,45 @@ from __future__ import annotations
 
 import errno
 import os
-import select
 import shlex
 import subprocess
 import sys
 import tempfile
-import termios
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import serial
+
 from aubade.target import ConsoleClosed, Target, TargetError
 
-_READ_SIZE = 65536
 # A hook that drives a relay returns in a second; one that asks a person
 # waits for them, but not for ever.
 _HOOK_TIMEOUT_SECONDS = 300
 # How often a running hook is checked on while the port is read.
 _HOOK_POLL_SECONDS = 0.05
 _PREFIX = "serial:"
+TARGET_FORMS = (
+    "qemu (the default: QEMU's machines) or serial:DEVICE,BAUD (a board on a serial port: "
+    "DEVICE a path or a pyserial URL such as socket://HOST:PORT), e.g. serial:/dev/ttyUSB0,115200"
+)
+"""Every value `--target` takes, for its error messages."""
+BAUD_RATES: tuple[int, ...] = serial.Serial.BAUDRATES
+"""The speeds `serial:DEVICE,BAUD` accepts: pyserial's standard ones, 50 to
+4000000. pyserial could ask Linux for any other, but a board's console runs
+at a standard speed, and a speed off the list is much likelier a typo
+(115201) that would read as garbage than a board's."""
+# What to try when opening fails for the commonest reasons.
+_OPEN_HINTS = {
+    errno.ENOENT: "is the adapter plugged in? `ls /dev/serial/by-id/` lists them",
+    errno.EACCES: "is this user in the port's group (`dialout` on Debian)?",
+    errno.EBUSY: "does another program hold the port?",
+}
 
 
 class SerialSpecError(ValueError):
-    """A `--target serial:...` value that does not say DEVICE,BAUD."""
+    """A `--target` value that is not one of TARGET_FORMS, or a serial target
+    without its power hook."""
 
 
 @dataclass(frozen=True)
@@ -49,14 +67,19 @@ class SerialPort:
 
     @classmethod
     def parse(cls, spec: str, power_hook: str | None) -> SerialPort:
-        """The port of `serial:DEVICE,BAUD` (`serial:/dev/ttyUSB0,115200`)."""
+        """The port of `serial:DEVICE,BAUD` (`serial:/dev/ttyUSB0,115200`).
+
+        DEVICE is a path or a pyserial URL, and may hold commas itself
+        (/dev/serial/by-id/ names do): BAUD is after the last one.
+        """
         device, _, baud = spec.removeprefix(_PREFIX).rpartition(",")
         if not spec.startswith(_PREFIX) or not device or not baud.isdigit():
+            raise SerialSpecError(f"--target {spec}: expected {TARGET_FORMS}")
+        if int(baud) not in BAUD_RATES:
             raise SerialSpecError(
-                f"--target {spec}: expected serial:DEVICE,BAUD, e.g. serial:/dev/ttyUSB0,115200"
+                f"--target {spec}: {baud} is not a speed pyserial knows; BAUD is one of "
+                + ", ".join(str(rate) for rate in BAUD_RATES)
             )
-        if not hasattr(termios, f"B{baud}"):
-            raise SerialSpecError(f"--target {spec}: {baud} is not a speed this host's termios has")
         if not power_hook:
             raise SerialSpecError(
                 f"--target {spec} needs --power-hook CMD: the command that resets the board "
@@ -68,7 +91,7 @@ class SerialPort:
 class SerialTarget(Target):
     def __init__(self, port: SerialPort) -> None:
         self.port = port
-        self._fd: int | None = None
+        self._serial: serial.SerialBase | None = None
         # What the board printed while the power-on hook ran, not yet read.
         self._pending = b""
 
@@ -85,14 +108,20 @@ class SerialTarget(Target):
 
     def power_on(self) -> None:
         try:
-            self._fd = os.open(self.port.device, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
-            self._configure(self._fd)
+            # serial_for_url opens a device path as serial.Serial does, and
+            # also the URLs of pyserial's protocol handlers (socket://).
+            self._serial = serial.serial_for_url(
+                self.port.device, baudrate=self.port.baud, timeout=0
+            )
             # What the board said before this boot (or a previous test left
             # unread) is not this boot's.
-            termios.tcflush(self._fd, termios.TCIOFLUSH)
-        except OSError as error:
+            self._serial.reset_input_buffer()
+            self._serial.reset_output_buffer()
+        except (serial.SerialException, ValueError) as error:
             self._close()
-            raise TargetError(f"cannot open the serial port {self.port.device}: {error}") from error
+            raise TargetError(
+                f"cannot open the serial port {self.port.device}: {_open_failure(error)}"
+            ) from error
         # The terminal's buffer holds a few KiB: read it while the hook runs,
         # or the start of a boot is lost while a person finds the reset button.
         self._run_hook("on", while_waiting=self._keep_pending)
@@ -104,37 +133,35 @@ class SerialTarget(Target):
         return self._read_port(timeout)
 
     def _read_port(self, timeout: float) -> bytes:
-        fd = self._require_open()
-        readable, _, _ = select.select([fd], [], [], max(timeout, 0))
-        if not readable:
-            return b""
+        port = self._require_open()
         try:
-            return os.read(fd, _READ_SIZE)
-        except BlockingIOError:
-            return b""
-        except OSError as error:
-            # The adapter was unplugged: nothing more will come.
-            if error.errno in (errno.EIO, errno.ENXIO, errno.ENODEV):
-                raise ConsoleClosed from error
-            raise
+            # The first byte is waited for; then whatever else has arrived.
+            # Setting the timeout is cheap: pyserial waits with select and
+            # rewrites the terminal's settings only when they differ.
+            port.timeout = max(timeout, 0)
+            data = port.read(1)
+            if data:
+                data += port.read(port.in_waiting)
+        except serial.SerialException as error:
+            # pyserial says "read failed" (EIO) or "readiness to read but
+            # returned no data" when the adapter is unplugged or the other
+            # end of a pseudo-terminal closes: nothing more will come.
+            raise ConsoleClosed from error
+        return bytes(data)
 
     def write_console(self, data: bytes) -> None:
-        fd = self._require_open()
-        while data:
-            select.select([], [fd], [])
-            try:
-                data = data[os.write(fd, data) :]
-            except BlockingIOError:
-                continue
-            except OSError as error:
-                raise ConsoleClosed from error
+        port = self._require_open()
+        try:
+            port.write(data)
+        except serial.SerialException as error:
+            raise ConsoleClosed from error
 
     def exit_status(self) -> int | None:
         # A board has no exit status; its power-off line is its word.
         return None
 
     def power_off(self) -> None:
-        if self._fd is None:
+        if self._serial is None:
             return
         try:
             self._run_hook("off")
@@ -145,28 +172,6 @@ class SerialTarget(Target):
             print(f"warning: {error}", file=sys.stderr)
         finally:
             self._close()
-
-    def _configure(self, fd: int) -> None:
-        """Raw 8N1 at the port's speed, no flow control, modem lines ignored."""
-        iflag, oflag, cflag, lflag, _, _, cc = termios.tcgetattr(fd)
-        speed = getattr(termios, f"B{self.port.baud}")
-        iflag &= ~(
-            termios.IGNBRK
-            | termios.BRKINT
-            | termios.PARMRK
-            | termios.ISTRIP
-            | termios.INLCR
-            | termios.IGNCR
-            | termios.ICRNL
-            | termios.IXON
-            | termios.IXOFF
-        )
-        oflag &= ~termios.OPOST
-        lflag &= ~(termios.ECHO | termios.ECHONL | termios.ICANON | termios.ISIG | termios.IEXTEN)
-        cflag &= ~(termios.CSIZE | termios.PARENB | termios.CSTOPB | termios.CRTSCTS)
-        cflag |= termios.CS8 | termios.CREAD | termios.CLOCAL
-        cc[termios.VMIN], cc[termios.VTIME] = 1, 0
-        termios.tcsetattr(fd, termios.TCSANOW, [iflag, oflag, cflag, lflag, speed, speed, cc])
 
     def _keep_pending(self) -> None:
         self._pending += self._read_port(_HOOK_POLL_SECONDS)
@@ -202,12 +207,23 @@ class SerialTarget(Target):
                     f"{output.read()}".rstrip()
                 )
 
-    def _require_open(self) -> int:
-        if self._fd is None:
+    def _require_open(self) -> serial.SerialBase:
+        if self._serial is None:
             raise ConsoleClosed
-        return self._fd
+        return self._serial
 
     def _close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        if self._serial is not None:
+            self._serial.close()
+            self._serial = None
+
+
+def _open_failure(error: serial.SerialException | ValueError) -> str:
+    """Why the port did not open, without pyserial repeating the port's name,
+    and what to try for the common reasons."""
+    code = error.errno if isinstance(error, OSError) else None
+    if code is None:
+        return str(error)
+    reason = os.strerror(code)
+    hint = _OPEN_HINTS.get(code)
+    return reason if hint is None else f"{reason}; {hint}"

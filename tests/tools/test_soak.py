@@ -25,6 +25,7 @@ from aubade.hartdump import (
 from aubade.ksyms import Function
 from aubade.monitor import answer_of
 from aubade.soak import SoakUsageError, Tally, format_table, parse_config
+from aubade.srclines import LineTable, SourceLine
 from aubade.verdict import Goal, Outcome, Verdict, goal_of, judge
 
 DATA = Path(__file__).parent / "data"
@@ -452,6 +453,23 @@ def test_an_address_outside_the_kernel_is_labelled_by_where_it_is() -> None:
     assert e51[-1] == "  (walk ended: fp 0x8004af30 is not on a kernel stack)"
     assert LABELLER.label(0x10074) == "user"
     assert LABELLER.label(0xFFFFFFC080080000) == "?"
+
+
+def test_a_labeller_with_the_kernels_lines_adds_them_after_the_names() -> None:
+    """The same `name+0xoff (file:line)` as tools/symbolize writes (aubade.srclines)."""
+    lines = LineTable(
+        (0xFFFFFFFF80002D9A, 0xFFFFFFFF80002DA6),
+        (0xFFFFFFFF80002DA6, 0xFFFFFFFF80002DB2),
+        (SourceLine("kernel/init.c", 40), SourceLine("kernel/init.c", 41)),
+    )
+    labeller = Labeller(TABLE, LABELLER.firmware, lines)
+    assert labeller.label(0xFFFFFFFF80002D9C) == "kernel_main+0x2 (kernel/init.c:40)"
+    # A return address just past kernel_main: its call's line, the byte before.
+    assert labeller.label(0xFFFFFFFF80002DB2, return_address=True) == (
+        "kernel_main+0x18 (kernel/init.c:41)"
+    )
+    assert labeller.label(0xFFFFFFFF80002DB4) == "secondary_main+0x2", "no line known there"
+    assert labeller.label(0x10074) == "user"
 
 
 def hart(s0: int, ra: int) -> HartRegisters:

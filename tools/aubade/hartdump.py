@@ -14,7 +14,9 @@ instruction has saved nothing yet: its caller is in ra, and s0 is the
 caller's frame.
 
 An address is named `function+0xoff` from the kernel ELF's table (aubade.ksyms,
-the one the kernel embeds); outside the kernel it is labelled by where it
+the one the kernel embeds), followed by its source line, `(file:line)`, when
+the Labeller has the ELF's line table (aubade.srclines.describe, as
+tools/symbolize writes it); outside the kernel it is labelled by where it
 is: `firmware?` below the Image's load address in DRAM (OpenSBI), `user` in
 the lower half (the user program), `?` anywhere else.
 """
@@ -26,6 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from aubade.ksyms import Function, lookup, name
+from aubade.srclines import EMPTY, LineTable, describe
 
 MAX_FRAMES = 16
 KERNEL_STACKS = range(0xFFFFFFE000000000, 0xFFFFFFE800000000)
@@ -111,9 +114,11 @@ class Labeller:
     table: Sequence[Function]
     firmware: range
     """Where the firmware runs: DRAM below the Image's load address."""
+    lines: LineTable = EMPTY
+    """The kernel's source lines; without them, names only."""
 
     def label(self, address: int, return_address: bool = False) -> str:
-        named = name(self.table, address, return_address)
+        named = describe(self.table, self.lines, address, return_address)
         if named is not None:
             return named
         if address in self.firmware:

@@ -73,6 +73,7 @@ from aubade.machine import BootFailure, Machine
 from aubade.monitor import Monitor, MonitorError, monitor_args
 from aubade.qemu import QemuConfig, format_command
 from aubade.qemu_target import QemuTarget
+from aubade.srclines import LinesError, line_table
 from aubade.verdict import Goal, Outcome, Verdict, first_failure, goal_of, judge, last_line
 
 REPO = Path(__file__).resolve().parents[2]
@@ -496,14 +497,15 @@ def _arguments(argv: Sequence[str]) -> argparse.Namespace:
 
 
 def _labellers(configs: Sequence[SoakConfig]) -> dict[str, Labeller]:
-    """Per board, the names of its kernel's functions and where its firmware runs."""
+    """Per board, the names and source lines of its kernel's functions and
+    where its firmware runs."""
     labellers = {}
     for config in configs:
         board = config.board
         if board.name not in labellers:
             table: Sequence[Function] = functions(config.kernel_elf)
             firmware = range(board.dram_base, board.load_address)
-            labellers[board.name] = Labeller(table, firmware)
+            labellers[board.name] = Labeller(table, firmware, line_table(config.kernel_elf))
     return labellers
 
 
@@ -512,7 +514,7 @@ def main(argv: Sequence[str]) -> int:
     try:
         configs = [parse_config(text) for text in arguments.configs]
         labellers = _labellers(configs)
-    except (SoakUsageError, KsymsError) as error:
+    except (SoakUsageError, KsymsError, LinesError) as error:
         print(f"soak: {error}", file=sys.stderr)
         return 2
     logs = arguments.logs or REPO / "build" / "soak" / time.strftime("%Y%m%d-%H%M%S")
