@@ -38,6 +38,19 @@ def add_boot_options(
     )
 
 
+def add_machine_options(parser: argparse.ArgumentParser, smps: list[int]) -> None:
+    """`--smp`, the -smp counts to compare (default `smps`), and `--memory`,
+    the one QEMU -m every boot gets."""
+    parser.add_argument(
+        "--smp",
+        nargs="+",
+        type=at_least_one,
+        default=smps,
+        help="QEMU -smp counts (default: %(default)s)",
+    )
+    parser.add_argument("--memory", default="256M", help="QEMU -m (default: %(default)s)")
+
+
 def at_least_one(text: str) -> int:
     """An argparse type: a whole number from 1 (runs, jobs, rows)."""
     try:

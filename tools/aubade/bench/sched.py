@@ -19,7 +19,12 @@ from collections import defaultdict
 
 from aubade.bench.boots import boot_to_power_off, log_path
 from aubade.bench.errors import BenchError
-from aubade.bench.options import add_boot_options, at_least_one, benchmarked_board, image_of
+from aubade.bench.options import (
+    add_boot_options,
+    add_machine_options,
+    benchmarked_board,
+    image_of,
+)
 from aubade.machine import Machine
 from aubade.qemu import QemuConfig, format_command
 
@@ -41,14 +46,7 @@ FIGURES = {
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_boot_options(parser, NAME, "-smp", image=False)
-    parser.add_argument(
-        "--smp",
-        nargs="+",
-        type=at_least_one,
-        default=[1, 4],
-        help="QEMU -smp counts (default: %(default)s)",
-    )
-    parser.add_argument("--memory", default="256M", help="QEMU -m (default: %(default)s)")
+    add_machine_options(parser, [1, 4])
 
 
 def figures(machine: Machine) -> dict[str, int]:

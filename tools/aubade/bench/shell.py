@@ -32,7 +32,12 @@ from aubade.bench.boots import (
     matching,
     run_to_power_off,
 )
-from aubade.bench.options import add_boot_options, at_least_one, benchmarked_board, image_of
+from aubade.bench.options import (
+    add_boot_options,
+    add_machine_options,
+    benchmarked_board,
+    image_of,
+)
 from aubade.bench.table import format_table
 from aubade.qemu import QemuConfig, format_command
 
@@ -46,14 +51,7 @@ ANSWER_TIMEOUT_SECONDS = 10.0
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_boot_options(parser, NAME, "-smp")
-    parser.add_argument("--memory", default="256M", help="QEMU -m (default: %(default)s)")
-    parser.add_argument(
-        "--smp",
-        nargs="+",
-        type=at_least_one,
-        default=[1, 8],
-        help="QEMU -smp counts (default: %(default)s)",
-    )
+    add_machine_options(parser, [1, 8])
 
 
 @dataclass(frozen=True)

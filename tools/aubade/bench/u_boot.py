@@ -56,7 +56,13 @@ from aubade.bench.boots import (
     run_to_power_off,
 )
 from aubade.bench.errors import BenchError, BenchUsageError
-from aubade.bench.options import add_boot_options, at_least_one, benchmarked_board, image_of
+from aubade.bench.options import (
+    add_boot_options,
+    add_machine_options,
+    at_least_one,
+    benchmarked_board,
+    image_of,
+)
 from aubade.bench.table import format_table
 from aubade.boards import NotEmulatedError
 from aubade.qemu import QemuConfig, format_command
@@ -76,14 +82,7 @@ DIRECT, U_BOOT = "direct", "u-boot"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_boot_options(parser, NAME, "-smp and way")
-    parser.add_argument("--memory", default="256M", help="QEMU -m (default: %(default)s)")
-    parser.add_argument(
-        "--smp",
-        nargs="+",
-        type=at_least_one,
-        default=[1, 4],
-        help="QEMU -smp counts (default: %(default)s)",
-    )
+    add_machine_options(parser, [1, 4])
     parser.add_argument(
         "--jobs", type=at_least_one, default=1, help="boots run at once (default: %(default)s)"
     )
