@@ -9,7 +9,8 @@ target or option cannot be added, renamed or dropped in one place only.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from aubade import boards
@@ -19,6 +20,9 @@ DEFAULT_BUILD = "build/BOARD/{kernel.elf,user/init.elf,loader.elf,Image}"
 
 TARGETS: dict[str, str] = {
     "run": "build, then boot the Image in QEMU on the console (via=u-boot: the SD image)",
+    "debugserver": "build, then start QEMU stopped at its first instruction with gdb's stub on"
+    " port=; prints the gdb command that attaches (docs/debugging.md)",
+    "debug": "debugserver with gdb-multiarch attached, QEMU's console in a second tmux pane",
     "sdimage": "build/BOARD/sdcard.img: an SD-card image U-Boot's distro boot finds",
     "listinit": "print the init tokens and the order of the init calls",
     "boardcheck": "build/host/boardcheck, for the host (tools/boardcheck runs it)",
@@ -42,6 +46,8 @@ class Option:
     """The values it takes; None for any."""
     any_value: str = "any"
     """What the help calls the values when `allowed` is None."""
+    check: Callable[[str], str | None] | None = None
+    """Why a value `allowed` cannot list is refused, or None when it is fine."""
 
     def describe_values(self) -> str:
         """The help's second line: the default and what else is allowed."""
@@ -79,12 +85,48 @@ def options() -> tuple[Option, ...]:
             any_value="any words, quoted as one argument: append='a b'",
         ),
         Option(
+            "smp",
+            "harts for `scons run`, `debugserver` and `debug` (QEMU -smp)",
+            None,
+            any_value="a whole number from 1; none: the board's",
+            check=_whole_number("smp", 1, 512),
+        ),
+        Option(
+            "mem",
+            "memory for `scons run`, `debugserver` and `debug` (QEMU -m)",
+            None,
+            any_value="a size such as 512M or 2G; none: the board's",
+            check=_memory_size,
+        ),
+        Option(
+            "port",
+            "the TCP port of QEMU's gdb stub for `debugserver` and `debug`",
+            "1234",
+            any_value="1 to 65535",
+            check=_whole_number("port", 1, 65535),
+        ),
+        Option(
             "dtb",
             "a device tree file for the SD image, for a board whose U-Boot has none that fits",
             None,
             any_value="the path of a .dtb file",
         ),
     )
+
+
+def _whole_number(name: str, low: int, high: int) -> Callable[[str], str | None]:
+    def check(value: str) -> str | None:
+        if value.isdigit() and low <= int(value) <= high:
+            return None
+        return f"{name}={value}: use a whole number from {low} to {high}"
+
+    return check
+
+
+def _memory_size(value: str) -> str | None:
+    if re.fullmatch(r"[1-9][0-9]*[MG]", value):
+        return None
+    return f"mem={value}: use a size in QEMU's form, a number and M or G (512M, 2G)"
 
 
 def option_names() -> list[str]:
@@ -99,7 +141,9 @@ def option(name: str) -> Option:
 def value_problem(name: str, value: str) -> str | None:
     """Why `name=value` is refused, or None when it is allowed."""
     declared = option(name)
-    if declared.allowed is None or value in declared.allowed:
+    if declared.allowed is None:
+        return declared.check(value) if declared.check and value is not None else None
+    if value in declared.allowed:
         return None
     if name == "board":
         try:

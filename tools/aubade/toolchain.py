@@ -6,12 +6,17 @@ import shutil
 
 CROSS_PREFIX = "riscv64-unknown-elf-"
 QEMU = "qemu-system-riscv64"
+# `scons debug`: the debugger, and the terminal it shares with QEMU's console.
+GDB = "gdb-multiarch"
+TMUX = "tmux"
 
 # Which Debian package brings each program: tools/setup installs them all.
 PACKAGE_OF = {
     f"{CROSS_PREFIX}gcc": "gcc-riscv64-unknown-elf",
     f"{CROSS_PREFIX}objcopy": "binutils-riscv64-unknown-elf",
     QEMU: "qemu-system-misc",
+    GDB: "gdb-multiarch",
+    TMUX: "tmux",
 }
 
 CROSS_TOOLS = (f"{CROSS_PREFIX}gcc", f"{CROSS_PREFIX}objcopy")
