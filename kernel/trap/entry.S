@@ -110,6 +110,9 @@ from_user:
     save_csrs
     mv      a0, sp
     call    trap_handle
+    /* Not a fall-through: a debugger looks up a signal frame's rules at
+     * the return address itself, which must lie inside this FDE. */
+    j       trap_return
     .cfi_endproc
 
 /* Resumes what the frame at sp describes. A task can leave a hart inside a
