@@ -2,15 +2,22 @@
  * The boot hart's entry, called by the loader with paging on:
  * a0 = BootInfo (virtual), sp = this hart's stack, tp = its TLS block.
  */
+    /* Unwind information for a debugger, which ends its backtrace at the
+     * entries: their return address is undefined. */
+    .cfi_sections .debug_frame
+
     .section .text.entry, "ax"
     .globl _start
 _start:
+    .cfi_startproc
+    .cfi_undefined ra
     la      t0, trap_entry
     csrw    stvec, t0
     mv      fp, zero            /* a backtrace ends here */
     call    kernel_main
 1:  wfi
     j       1b
+    .cfi_endproc
 
 /*
  * The other harts' entry, started by SBI HSM with the MMU off at this code's
@@ -36,8 +43,11 @@ secondary_entry:
     .balign 4
     .globl secondary_continue
 secondary_continue:
+    .cfi_startproc
+    .cfi_undefined ra
     la      t0, trap_entry
     csrw    stvec, t0
     mv      ra, zero            /* a backtrace ends here */
     mv      fp, zero
     call    secondary_main
+    .cfi_endproc

@@ -36,8 +36,11 @@ __attribute__((format(printf, 2, 3))) noreturn void kernel_panic(const char *rea
 /* A panic report of another form: panic_begin() returns only on the hart
  * that owns the report (any other stops there), which prints it and ends
  * with panic_end(): the other harts' fate, then the power-off with failure
- * status. */
-void panic_begin(void);
+ * status. `reason` is the report's reason=, for panic_breakpoint(). */
+void panic_begin(const char *reason);
+/* Where every panic passes first, on the hart that panics, before the other
+ * harts are stopped: it does nothing but be a debugger's breakpoint. */
+void panic_breakpoint(const char *reason);
 noreturn void panic_end(void);
 /* Whether some hart has panicked (or is powering off: it takes the end of
  * the machine the same way). */

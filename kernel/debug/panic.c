@@ -15,6 +15,10 @@
  *     mapped, and no lock taken, on the way out.
  * A hart that panics meanwhile prints nothing and stops; the report names it.
  *
+ * Every panic, whatever its form, first passes panic_breakpoint() on the
+ * hart that panics, before step 1: the one place a debugger breaks to catch
+ * them all while the other harts still run and the machine is still on.
+ *
  * An orderly power-off takes the machine's end the same way (steps 1 to 3)
  * before it says `kernel: poweroff`: should every way of powering off fail
  * (lib/poweroff.c), the machine halts with every hart stopped, not one
@@ -95,7 +99,18 @@ static bool all_others_stopped(void)
     return true;
 }
 
-void panic_begin(void)
+/* It does nothing, and exists so that a debugger can break on it
+ * (`break panic_breakpoint`): every panic calls it once, with the reason its
+ * report gives, before anything stops. noipa keeps it a real call GCC can
+ * neither inline, clone nor drop, and the asm keeps `reason` in a0 for the
+ * debugger to read. */
+__attribute__((noipa)) void panic_breakpoint(const char *reason)
+{
+    asm volatile("" ::"r"(reason) : "memory");
+}
+
+/* Steps 1 to 3, for a panic and for the orderly power-off alike. */
+static void take_the_end(void)
 {
     interrupts_disable();
     uint32_t expected = 0;
@@ -115,6 +130,13 @@ void panic_begin(void)
     while (!all_others_stopped() && read_time() < give_up)
         ;
     log_take_over(time_of_ms(LOG_PATIENCE_MS));
+}
+
+void panic_begin(const char *reason)
+{
+    interrupts_disable();
+    panic_breakpoint(reason);
+    take_the_end();
 }
 
 /* The harts in `state`, as a list for the report's last line. */
@@ -160,7 +182,7 @@ void panic_end(void)
 
 void kernel_panic(const char *reason, const char *detail, ...)
 {
-    panic_begin();
+    panic_begin(reason);
     log_event("kernel", "panic", "reason=%s hart=%lu", reason, current_hart);
     va_list args;
     va_start(args, detail);
@@ -179,7 +201,7 @@ void poweroff_prepare(void)
 
 static noreturn void power_off(const char *status, bool success)
 {
-    panic_begin(); /* steps 1 to 3: the machine's end is this hart's */
+    take_the_end(); /* steps 1 to 3: the machine's end is this hart's */
     log_event("kernel", "poweroff", "status=%s", status);
     machine_poweroff("kernel", finisher, success);
 }

@@ -60,7 +60,7 @@ static uint32_t next_online(void)
 
 static noreturn void report(uint32_t index, uint64_t ticks_taken)
 {
-    panic_begin();
+    panic_begin("lockup");
     uint64_t hart = boot_info->harts[index].hart_id;
     uint64_t waited = own_ticks - own_ticks_when_seen;
     if (ticks_taken == 0) {

@@ -84,7 +84,6 @@ static uint32_t illegal_instruction(const struct trap_frame *frame)
 
 static noreturn void report_exception(const struct trap_frame *frame)
 {
-    panic_begin();
     uint64_t code = frame->scause;
     uint64_t address = frame->stval;
     uint64_t stack_start = trap_stack_floor - TRAP_FRAME_SIZE;
@@ -92,12 +91,19 @@ static noreturn void report_exception(const struct trap_frame *frame)
 
     /* The two faults that have a name of their own: running off the running
      * stack into its guard page, and writing to the kernel's text or rodata. */
-    if (is_page_fault(code) && trap_stack_floor && address >= guard && address < stack_start) {
+    bool overflow =
+        is_page_fault(code) && trap_stack_floor && address >= guard && address < stack_start;
+    bool readonly_write = !overflow && code == CAUSE_STORE_PAGE_FAULT &&
+                          address >= boot_info->kernel_virt.start &&
+                          address < (uintptr_t)__kernel_writable_start;
+    panic_begin(overflow         ? "stack-overflow"
+                : readonly_write ? "kernel-readonly-write"
+                                 : trap_exception_name(code));
+    if (overflow) {
         log_event("kernel", "panic",
                   "reason=stack-overflow hart=%lu guard=0x%lx-0x%lx addr=0x%lx pc=0x%lx",
                   current_hart, guard, stack_start, address, frame->sepc);
-    } else if (code == CAUSE_STORE_PAGE_FAULT && address >= boot_info->kernel_virt.start &&
-               address < (uintptr_t)__kernel_writable_start) {
+    } else if (readonly_write) {
         log_event("kernel", "panic", "reason=kernel-readonly-write hart=%lu addr=0x%lx pc=0x%lx",
                   current_hart, address, frame->sepc);
     } else if (has_address(code)) {
@@ -119,7 +125,7 @@ static noreturn void report_exception(const struct trap_frame *frame)
 /* An interrupt nobody enabled: as fatal as an exception, and reported the same way. */
 static noreturn void report_unexpected_interrupt(const struct trap_frame *frame, uint64_t code)
 {
-    panic_begin();
+    panic_begin("unexpected-interrupt");
     log_event("kernel", "panic", "reason=unexpected-interrupt cause=%lu pc=0x%lx hart=%lu", code,
               frame->sepc, current_hart);
     log_registers(frame);
