@@ -184,6 +184,21 @@ def test_host_entries_use_the_host_compiler(by_part: dict[str, list[dict[str, st
         assert {"-Ilib/include", "-Iloader", "-Ifuzz"} <= set(include_flags(entry)), entry
 
 
+def test_a_file_compiled_more_than_once_lists_its_cross_compile_first(
+    database: list[dict[str, str]],
+) -> None:
+    # clangd takes the first; docs/building.md says so.
+    first: dict[str, dict[str, str]] = {}
+    compiled_again = set()
+    for entry in database:
+        if entry["file"] in first:
+            compiled_again.add(entry["file"])
+        first.setdefault(entry["file"], entry)
+    assert compiled_again, "lib/'s files are compiled for the host and for U-mode too"
+    for file in compiled_again:
+        assert arguments(first[file])[0] == CROSS_CC, first[file]
+
+
 def test_every_entrys_includes_resolve_with_its_own_command(
     tree: Path, database: list[dict[str, str]]
 ) -> None:
