@@ -26,6 +26,7 @@ TARGETS: dict[str, str] = {
     "sdimage": "build/BOARD/sdcard.img: an SD-card image U-Boot's distro boot finds",
     "listinit": "print the init tokens and the order of the init calls",
     "boardcheck": "build/host/boardcheck, for the host (tools/boardcheck runs it)",
+    "compiledb": "compile_commands.json at the top, for clangd: every compile, this board",
 }
 """The named targets (SCons aliases), each with its one line of help."""
 
