@@ -159,15 +159,15 @@ def _boot_info() -> gdb.Value | None:
     """The kernel's BootInfo (a struct boot_info *), or None before the
     kernel has it: boot_info, then handed_boot_info (set first in
     kernel_main), then kernel_main's argument in the selected thread."""
+    unreadable: gdb.MemoryError | None = None
     for name in ("boot_info", "handed_boot_info"):
         try:
             pointer = gdb.parse_and_eval(name)
-        except gdb.error:
-            continue
-        try:
             if int(pointer) != 0 and int(pointer["magic"]) == 0x4F464E49544F4F42:
                 return pointer
-        except gdb.MemoryError:
+        except gdb.MemoryError as error:
+            unreadable = error  # this hart's MMU does not map it: _read_kernel tries another
+        except gdb.error:
             continue
     # Stopped at kernel_main's first line, before it keeps its argument.
     try:
@@ -180,6 +180,8 @@ def _boot_info() -> gdb.Value | None:
             frame = frame.older()
     except gdb.error:
         pass
+    if unreadable is not None:
+        raise unreadable
     return None
 
 
@@ -224,27 +226,42 @@ def _describe_pc(pc: int) -> str:
 # --- Tasks ---------------------------------------------------------------
 
 
-def _task_text(task: gdb.Value) -> str:
-    name = task["name"].string(length=-1).split("\0")[0]
-    return f"{name!r} id={int(task['id'])}"
+def _task_fields(task: gdb.Value) -> dict[str, object]:
+    """A struct task read into Python: gdb's values are lazy, and must be
+    read while a thread that can see the kernel's half is selected."""
+    return {
+        "id": int(task["id"]),
+        "name": task["name"].string(length=-1).split("\0")[0],
+        "state": int(task["state"]),
+        "hart": int(task["hart"]),
+        "on_cpu": bool(task["on_cpu"]),
+        "idle": bool(task["idle"]),
+        "pinned": bool(task["pinned"]),
+        "ra": int(task["context"]["ra"]),
+        "sp": int(task["context"]["sp"]),
+    }
 
 
-def _current_tasks() -> dict[int, gdb.Value]:
+def _task_text(task: dict[str, object]) -> str:
+    return f"{task['name']!r} id={task['id']}"
+
+
+def _current_tasks() -> dict[int, dict[str, object]]:
     """Each hart's running task, by its index in BootInfo, from sched.c's run
     queues (a hart whose scheduler has not started has none)."""
 
-    def read() -> dict[int, gdb.Value]:
+    def read() -> dict[int, dict[str, object]]:
         info = _boot_info()
         if info is None:
             return {}
         queues = gdb.parse_and_eval("'sched.c'::run_queues")
-        current: dict[int, gdb.Value] = {}
+        current = {}
         for i in range(int(info["hart_count"])):
             if not bool(queues[i]["started"]):
                 continue
             task = queues[i]["current"]
             if int(task) != 0:
-                current[i] = task.dereference()
+                current[i] = _task_fields(task.dereference())
         return current
 
     try:
@@ -253,18 +270,41 @@ def _current_tasks() -> dict[int, gdb.Value]:
         return {}
 
 
-def _all_tasks() -> list[gdb.Value]:
+def _all_tasks() -> list[dict[str, object]]:
     """Every task, from task.c's list of every task (all_tasks, next_in_list)."""
 
-    def read() -> list[gdb.Value]:
+    def read() -> list[dict[str, object]]:
         tasks = []
         task = gdb.parse_and_eval("'task.c'::all_tasks")
         while int(task) != 0 and len(tasks) < 100000:
-            tasks.append(task.dereference())
+            tasks.append(_task_fields(task.dereference()))
             task = task["next_in_list"]
         return tasks
 
     return _read_kernel(read)
+
+
+def _kernel_tp(blocks: dict[int, int]) -> int | None:
+    """The TLS block of the selected thread's hart: its tp in the kernel; in
+    U-mode, where tp is the user's, the kernel_tp of the struct user_entry
+    that sscratch points at (kernel/trap/entry.S). None before the hart has
+    a TLS block the kernel knows (`blocks`: TLS block -> hart id)."""
+    tp = _register("tp")
+    if tp in blocks:
+        return tp
+    if _register("priv") == 0:
+        sscratch = _register("sscratch")
+        if sscratch:
+            kernel_tp = _read_kernel(
+                lambda: int(gdb.Value(sscratch + 8).cast(_u64_pointer()).dereference())
+            )
+            if kernel_tp in blocks:
+                return kernel_tp
+    return None
+
+
+def _u64_pointer() -> gdb.Type:
+    return gdb.lookup_type("unsigned long").pointer()
 
 
 class Harts(gdb.Command):
@@ -283,6 +323,7 @@ class Harts(gdb.Command):
     def invoke(self, argument: str, from_tty: bool) -> None:
         harts = _hart_tls_blocks()
         by_tls = {tls: (index, hart_id) for index, hart_id, tls in harts}
+        blocks = {tls: hart_id for _index, hart_id, tls in harts}
         current = _current_tasks()
         selected = gdb.selected_thread()
         for thread in _threads():
@@ -291,9 +332,10 @@ class Harts(gdb.Command):
                 tp = _register("tp")
                 priv = _register("priv")
                 where = _describe_pc(pc) if pc is not None else "pc unknown"
+                kernel_tp = _kernel_tp(blocks)
             mark = "*" if selected is not None and thread.num == selected.num else " "
-            if tp in by_tls:
-                index, hart_id = by_tls[tp]
+            if kernel_tp is not None:
+                index, hart_id = by_tls[kernel_tp]
                 who = f"hart {hart_id}"
                 task = current.get(index)
                 task_text = f" task {_task_text(task)}" if task is not None else ""
@@ -323,23 +365,18 @@ class Tasks(gdb.Command):
             return
         gdb.write(f"{'id':>4} {'name':<16} {'state':<9} hart  saved pc / sp\n")
         for task in tasks:
-            name = task["name"].string(length=-1).split("\0")[0]
-            state = _TASK_STATES.get(int(task["state"]), str(int(task["state"])))
+            name = task["name"]
+            state = _TASK_STATES.get(task["state"], str(task["state"]))
             flags = "".join(
-                text
-                for field, text in (("idle", " idle"), ("pinned", " pinned"))
-                if bool(task[field])
+                text for field, text in (("idle", " idle"), ("pinned", " pinned")) if task[field]
             )
-            ra = int(task["context"]["ra"])
-            sp = int(task["context"]["sp"])
-            if bool(task["on_cpu"]):
+            ra = task["ra"]
+            sp = task["sp"]
+            if task["on_cpu"]:
                 saved = "(on cpu)"
             else:
                 saved = f"{_describe_pc(ra)} sp={sp:#x}" if ra else f"- sp={sp:#x}"
-            gdb.write(
-                f"{int(task['id']):>4} {name:<16} {state:<9} {int(task['hart']):>4}  "
-                f"{saved}{flags}\n"
-            )
+            gdb.write(f"{task['id']:>4} {name:<16} {state:<9} {task['hart']:>4}  {saved}{flags}\n")
 
 
 def _percpu_address(name: str, tls: int) -> int:
@@ -375,12 +412,16 @@ class Percpu(gdb.Command):
             tls = blocks[hart_id]
             whose = f"hart {hart_id}"
         else:
-            tp = _register("tp")
-            if tp is None:
-                raise AubadeError("aubade: cannot read tp")
             known = {tls: hart for _index, hart, tls in _hart_tls_blocks()}
-            tls = tp
-            whose = f"hart {known[tp]}" if tp in known else "this thread (tp is no TLS block?)"
+            kernel_tp = _kernel_tp(known)
+            if kernel_tp is not None:
+                tls, whose = kernel_tp, f"hart {known[kernel_tp]}"
+            else:
+                # Before BootInfo, or before the hart loaded tp: whatever tp says.
+                tls = _register("tp")
+                if tls is None:
+                    raise AubadeError("aubade: cannot read tp")
+                whose = f"tp {tls:#x}, no TLS block BootInfo lists"
         address = _percpu_address(name, tls)
         value_type = _symbol_type(name)
 
