@@ -266,7 +266,7 @@ def _current_tasks() -> dict[int, dict[str, object]]:
 
     try:
         return _read_kernel(read)
-    except gdb.error:
+    except (gdb.error, gdb.GdbError):
         return {}
 
 
@@ -292,7 +292,7 @@ def _kernel_tp(blocks: dict[int, int]) -> int | None:
     tp = _register("tp")
     if tp in blocks:
         return tp
-    if _register("priv") == 0:
+    if blocks and _register("priv") == 0:
         sscratch = _register("sscratch")
         if sscratch:
             kernel_tp = _read_kernel(
@@ -321,7 +321,12 @@ class Harts(gdb.Command):
         super().__init__("aubade-harts", gdb.COMMAND_STATUS)
 
     def invoke(self, argument: str, from_tty: bool) -> None:
-        harts = _hart_tls_blocks()
+        try:
+            harts = _hart_tls_blocks()
+        except AubadeError:
+            # Every hart in M-mode (firmware) or running with the MMU off.
+            gdb.write("(no hart maps the kernel now: ids are QEMU's CPU indexes)\n")
+            harts = []
         by_tls = {tls: (index, hart_id) for index, hart_id, tls in harts}
         blocks = {tls: hart_id for _index, hart_id, tls in harts}
         current = _current_tasks()
