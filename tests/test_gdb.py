@@ -115,12 +115,17 @@ def at_percpu_set():
 
 
 def at_kernel_main():
-    show("kernel-main", "frame")
+    show("kernel-main", "frame", "aubade-symbols")
     gdb.execute("aubade-break-secondary")
     session.on_number(gdb.breakpoints()[-1].number, at_secondary_entry)
 
 
+# `_start` is in all three programs, on purpose; naming the file picks one.
+show("start-locations", "break _start", "delete $bpnum", "break kernel/start.S:_start")
+gdb.execute("delete $bpnum")
 session.on("loader_main", lambda: show("loader-main", "frame"))
+# The first line the kernel's log writes (lib/log.c, in the loader too).
+session.on("line_flush", lambda: show("log-line", "aubade-log"))
 session.on("kernel_main", at_kernel_main)
 session.on("frames_init", lambda: show("frames-init", "bt"))
 session.on("user/shell.c:main", lambda: show("user-main", "frame", "aubade-harts", "aubade-tasks"))
@@ -275,6 +280,28 @@ def test_loader_breakpoint_hits_with_source_line(boot_run: GdbRun) -> None:
 def test_kernel_breakpoint_hits_with_source_line(boot_run: GdbRun) -> None:
     section = boot_run.section("kernel-main")
     assert re.search(r"kernel_main \(.*\) at kernel/main\.c:\d+", section), section
+
+
+def test_start_is_in_each_program_and_a_file_picks_one(boot_run: GdbRun) -> None:
+    section = boot_run.section("start-locations")
+    assert re.search(r"Breakpoint \d+ at .*: _start\. \(3 locations\)", section), section
+    assert re.search(r"Breakpoint \d+ at 0xffffffff80000000: file kernel/start\.S", section), (
+        section
+    )
+
+
+def test_symbols_are_where_bootinfo_puts_the_kernel(boot_run: GdbRun) -> None:
+    section = boot_run.section("kernel-main")
+    assert "kernel at its link address 0xffffffff80000000: symbols are right" in section, section
+
+
+def test_log_shows_the_line_being_written(boot_run: GdbRun) -> None:
+    section = boot_run.section("log-line")
+    assert "no log buffer in the kernel" in section, section
+    match = re.search(r"^thread \d+ is writing: '(.+)'$", section, re.M)
+    assert match, section
+    assert match[1].endswith("\\n"), section
+    assert match[1].rstrip("\\n") in boot_run.console.replace("\r", ""), section
 
 
 def test_backtrace_from_frames_init_reaches_kernel_main(boot_run: GdbRun) -> None:
