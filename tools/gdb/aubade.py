@@ -38,6 +38,8 @@ import gdb
 # kernel_panic().
 PANIC_BREAKPOINT = "panic_end"
 
+# current_hart's value in the TLS template, until percpu_init() (kernel/boot/percpu.c).
+HART_UNKNOWN = (1 << 64) - 1
 _PRIVILEGE = {0: "U", 1: "S", 3: "M"}
 _TASK_STATES = {0: "running", 1: "runnable", 2: "sleeping", 3: "blocked", 4: "dead"}
 
@@ -127,6 +129,17 @@ def _on_thread(thread: gdb.InferiorThread) -> Iterator[None]:
             before.switch()
             if frame is not None and frame.is_valid():
                 frame.select()
+
+
+@contextmanager
+def _no_confirm() -> Iterator[None]:
+    """Loading symbols asks `(y or n)` at a terminal: not in a command."""
+    confirm = gdb.parameter("confirm")
+    gdb.execute("set confirm off")
+    try:
+        yield
+    finally:
+        gdb.execute(f"set confirm {'on' if confirm else 'off'}")
 
 
 def _threads() -> list[gdb.InferiorThread]:
@@ -417,26 +430,43 @@ class Percpu(gdb.Command):
             tls = blocks[hart_id]
             whose = f"hart {hart_id}"
         else:
-            known = {tls: hart for _index, hart, tls in _hart_tls_blocks()}
+            try:
+                known = {tls: hart for _index, hart, tls in _hart_tls_blocks()}
+            except AubadeError:
+                known = {}  # no hart maps the kernel now: tp cannot be checked
             kernel_tp = _kernel_tp(known)
+            tp = _register("tp")
             if kernel_tp is not None:
                 tls, whose = kernel_tp, f"hart {known[kernel_tp]}"
+            elif known:
+                # secondary_entry before its `ld tp`, the loader, firmware.
+                raise AubadeError(
+                    f"aubade: this hart's tp ({tp:#x}) is no TLS block BootInfo lists: it has "
+                    "not loaded it yet (stop at secondary_continue or later), or give HART"
+                )
+            elif tp is None:
+                raise AubadeError("aubade: cannot read tp")
+            elif tp < 1 << 63:
+                # Every TLS block is in the kernel's half: this tp is the firmware's,
+                # the loader's or a user program's.
+                raise AubadeError(
+                    f"aubade: this hart's tp ({tp:#x}) is no kernel TLS block: it has not "
+                    "loaded one yet (stop at secondary_continue or later)"
+                )
             else:
-                # Before BootInfo, or before the hart loaded tp: whatever tp says.
-                tls = _register("tp")
-                if tls is None:
-                    raise AubadeError("aubade: cannot read tp")
-                whose = f"tp {tls:#x}, no TLS block BootInfo lists"
+                # Before BootInfo: the loader set tp before it entered the kernel.
+                tls, whose = tp, f"tp {tp:#x}, unchecked (no BootInfo to check it against)"
         address = _percpu_address(name, tls)
         value_type = _symbol_type(name)
 
-        def read() -> gdb.Value:
+        def read() -> str:
             value = gdb.Value(address).cast(value_type.pointer()).dereference()
-            value.fetch_lazy()
-            return value
+            return value.format_string()  # reads through this thread's MMU
 
-        value = _read_kernel(read)
-        gdb.write(f"{name}@{whose} (at {address:#x}) = {value.format_string()}\n")
+        text = _read_kernel(read)
+        if name == "current_hart" and text == str(HART_UNKNOWN):
+            text += " (HART_UNKNOWN: percpu_init() has not run on this hart yet)"
+        gdb.write(f"{name}@{whose} (at {address:#x}) = {text}\n")
 
 
 class Log(gdb.Command):
@@ -516,10 +546,18 @@ class Symbols(gdb.Command):
         if delta == 0:
             gdb.write(f"kernel at its link address {linked:#x}: symbols are right\n")
             return
-        gdb.execute(f"symbol-file {kernel} -o {delta:#x}")
+        _reload_kernel(delta)
+        gdb.write(f"kernel.elf's symbols reloaded at offset {delta:#x}\n")
+
+
+def _reload_kernel(delta: int) -> None:
+    """kernel.elf's symbols `delta` bytes from its link address; the loader's
+    and PID 1's again (symbol-file drops every symbol file)."""
+    with _no_confirm():
+        gdb.execute(f"symbol-file {_path('kernel')} -o {delta:#x}")
         for name in ("loader", "user"):
             gdb.execute(f"add-symbol-file {_path(name)}")
-        gdb.write(f"kernel.elf's symbols reloaded at offset {delta:#x}\n")
+    _entry_symbols.clear()
 
 
 def _elf_entry_base(path: str) -> int:
@@ -550,8 +588,8 @@ class BreakSecondary(gdb.Command):
     (secondary_entry - kernel_virt.start), from the kernel's BootInfo, and
     loads start.S's entry symbols there, so that gdb names the stop
     `secondary_entry`: a small ELF, cut out of kernel.elf with objcopy
-    (only secondary_entry and secondary_continue, no debug information, so
-    nothing else gets a second address). There tp is not yet loaded: step to
+    (the one symbol, no debug information, so that nothing else, not even
+    secondary_continue, gets a second address). There tp is not yet loaded: step to
     secondary_continue (virtual, MMU on, tp set) or on to percpu_init()'s
     return before reading per-hart variables.
 
@@ -600,7 +638,6 @@ class BreakSecondary(gdb.Command):
             "--only-section=.text",
             "--strip-all",
             "--keep-symbol=secondary_entry",
-            "--keep-symbol=secondary_continue",
             _path("kernel"),
             out,
         ]
@@ -609,9 +646,10 @@ class BreakSecondary(gdb.Command):
         except (OSError, subprocess.CalledProcessError) as error:
             gdb.write(f"warning: no entry symbols ({error}): the stop will be unnamed\n")
             return
-        if "path" in _entry_symbols:
-            gdb.execute(f"remove-symbol-file {_entry_symbols['path']}", to_string=True)
-        gdb.execute(f"add-symbol-file {out} -o {delta:#x}", to_string=True)
+        with _no_confirm():
+            if "path" in _entry_symbols:
+                gdb.execute(f"remove-symbol-file {_entry_symbols['path']}", to_string=True)
+            gdb.execute(f"add-symbol-file {out} -o {delta:#x}", to_string=True)
         _entry_symbols.update(path=out, delta=delta)
 
 
