@@ -65,4 +65,4 @@ def test_the_script_it_names_exists() -> None:
 
 def test_panic_breakpoint_is_one_constant_of_the_script() -> None:
     source = gdbinit.GDB_SCRIPT.read_text()
-    assert source.count('PANIC_BREAKPOINT = "') == 1
+    assert source.count("PANIC_BREAKPOINTS = (") == 1

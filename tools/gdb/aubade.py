@@ -33,10 +33,11 @@ from typing import TypeVar
 import gdb
 
 # The function every panic passes through before the power-off: the gdbinit
-# breaks here. kernel_panic() ends in panic_end(), and so do the trap
-# handler's reports (a fault) and the lockup watchdog's, which never call
-# kernel_panic().
-PANIC_BREAKPOINT = "panic_end"
+# breaks at the first of these the kernel has. panic_breakpoint() (called
+# first by panic_begin(), before the other harts stop) is being added to
+# kernel/debug/panic.c; until then panic_end(), which kernel_panic(), the
+# trap handler's reports (a fault) and the lockup watchdog's all end in.
+PANIC_BREAKPOINTS = ("panic_breakpoint", "panic_end")
 
 # current_hart's value in the TLS template, until percpu_init() (kernel/boot/percpu.c).
 HART_UNKNOWN = (1 << 64) - 1
@@ -655,7 +656,11 @@ class BreakSecondary(gdb.Command):
 
 def _set_panic_breakpoint() -> None:
     """The breakpoint every panic stops at before the power-off."""
-    gdb.Breakpoint(PANIC_BREAKPOINT)
+    for name in PANIC_BREAKPOINTS:
+        if gdb.lookup_global_symbol(name) is not None:
+            gdb.Breakpoint(name)
+            return
+    gdb.write(f"warning: the kernel has none of {', '.join(PANIC_BREAKPOINTS)}: no panic stop\n")
 
 
 Harts()
