@@ -1,35 +1,27 @@
 """gdb against a real boot: build/virt/gdbinit and tools/gdb/aubade.py's commands.
 
-Each boot is one QEMU started halted (`-S -gdb tcp:...`) and one batch run of
+Each boot is one `scons debugserver` (QEMU held at reset, its gdb stub on a
+free port) and one batch run of
 gdb-multiarch that sources the gdbinit, connects, and runs a session driver
 (SESSION_DRIVER, gdb Python): breakpoints with actions, in whatever order the
 harts reach them. Every action prints a `@@ NAME` line and then what it
-checks, so the tests read the sections of one transcript. QEMU is killed
-when the boot's fixture ends, whatever happened.
+checks, so the tests read the sections of one transcript. The server is
+killed when the boot's fixture ends, whatever happened.
 """
 
 from __future__ import annotations
 
 import re
 import shutil
-import socket
-import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-from configurations import REPO, TEST_LOG_DIR, VIRT, built
+from configurations import REPO, TEST_LOG_DIR
+from harness.gdb import debug_server, run_gdb
 
-from aubade.parentdeath import DIE_WITH_PARENT
-from aubade.qemu import QemuConfig, format_command
-from aubade.qemu_target import QemuTarget
-from aubade.target import ConsoleClosed
+from aubade.toolchain import GDB
 
-GDB = "gdb-multiarch"
-GDB_TIMEOUT_SECONDS = 180
 QEMU_LISTEN_TIMEOUT_SECONDS = 20
 
 pytestmark = [
@@ -135,7 +127,9 @@ session.run()
 # A boot with fault=null: the gdbinit's panic breakpoint.
 PANIC_SESSION = """
 gdb.execute("continue")
-show("panic", "frame", "bt", "shell kill -0 {qemu_pid} && echo qemu-still-running", "aubade-harts")
+# scons debugserver waits for QEMU: it lives while QEMU runs.
+alive = "shell kill -0 {server_pid} && echo qemu-still-running"
+show("panic", "frame", "bt", alive, "aubade-harts")
 print("@@ done", flush=True)
 """
 
@@ -154,97 +148,17 @@ class GdbRun:
         return match[0]
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _listening(port: int) -> bool:
-    """Whether a socket listens on the port, from /proc: connecting to QEMU's
-    stub to find out would be its one gdb connection."""
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            fields = line.split()
-            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":
-                return True
-    return False
-
-
-def _drain(target: QemuTarget, output: bytearray, stop: threading.Event) -> None:
-    """Reads the console while gdb runs: a full terminal would stall the UART."""
-    while not stop.is_set():
-        try:
-            output += target.read_console(0.2)
-        except ConsoleClosed:
-            return
-
-
 def _run_gdb(name: str, append: str, session: str) -> GdbRun:
-    gdbinit = built(VIRT, "gdbinit")
-    if not gdbinit.is_file():
-        pytest.fail(f"{gdbinit} is missing: the build writes it (`scons`)", pytrace=False)
-    port = _free_port()
-    config = QemuConfig(
-        VIRT,
-        built(VIRT, "Image"),
-        smp=2,
-        memory="256M",
-        append=append,
-        extra_args=("-S", "-gdb", f"tcp:127.0.0.1:{port}"),
-    )
-    target = QemuTarget(config)
-    console = bytearray()
-    stop = threading.Event()
-    TEST_LOG_DIR.mkdir(parents=True, exist_ok=True)
-    log = TEST_LOG_DIR / f"gdb-{name}.log"
-    target.power_on()
-    reader = threading.Thread(target=_drain, args=(target, console, stop), daemon=True)
-    reader.start()
-    try:
-        deadline = time.monotonic() + QEMU_LISTEN_TIMEOUT_SECONDS
-        while not _listening(port):
-            assert time.monotonic() < deadline, f"QEMU never listened on {port}"
-            time.sleep(0.05)
+    """`scons debugserver` for a 2-hart virt, and one gdb session driven by
+    `session`; both transcripts are kept in build/test-logs/gdb-NAME.log."""
+    options = ["smp=2", "mem=256M", *([f"append={append}"] if append else [])]
+    with debug_server(*options) as server:
         driver = TEST_LOG_DIR / f"gdb-{name}.py"
-        driver.write_text(SESSION_DRIVER + session.format(qemu_pid=target.pid, **_lines()))
-        command = [
-            GDB,
-            "-batch",
-            "-nx",
-            "-x",
-            str(gdbinit),
-            "-ex",
-            f"target remote 127.0.0.1:{port}",
-            "-x",
-            str(driver),
-        ]
-        try:
-            result = subprocess.run(
-                command,
-                cwd=REPO,
-                capture_output=True,
-                text=True,
-                timeout=GDB_TIMEOUT_SECONDS,
-                preexec_fn=DIE_WITH_PARENT,
-            )
-            transcript = result.stdout + result.stderr
-        except subprocess.TimeoutExpired as error:
-            transcript = f"gdb timed out after {GDB_TIMEOUT_SECONDS} s\n{error.stdout or ''}"
-    finally:
-        stop.set()
-        reader.join()
-        target.power_off()
-    text = console.decode(errors="replace")
-    log.write_text(
-        f"QEMU: {format_command(config.command())}\ngdb: {format_command(command)}\n\n"
-        f"{transcript}\n--- console ---\n{text}"
-    )
-    return GdbRun(transcript, text)
+        driver.write_text(SESSION_DRIVER + session.format(server_pid=server.pid, **_lines()))
+        transcript = run_gdb(server, f"source {driver}")
+        console = server.output()
+    (TEST_LOG_DIR / f"gdb-{name}.log").write_text(f"{transcript}\n--- server ---\n{console}")
+    return GdbRun(transcript, console)
 
 
 def _lines() -> dict[str, int]:
@@ -357,9 +271,8 @@ def test_tasks_lists_idle_tasks_and_init(boot_run: GdbRun) -> None:
 
 def test_panic_breakpoint_stops_before_power_off(panic_run: GdbRun) -> None:
     section = panic_run.section("panic")
-    # The gdbinit's panic breakpoint: panic_breakpoint(), or panic_end() in a
-    # kernel without it (tools/gdb/aubade.py, PANIC_BREAKPOINTS).
-    stop = r"(panic_breakpoint|panic_end) \(.*\) at kernel/debug/panic\.c:\d+"
+    # The gdbinit's panic breakpoint (tools/gdb/aubade.py, PANIC_BREAKPOINT).
+    stop = r"panic_breakpoint \(.*\) at kernel/debug/panic\.c:\d+"
     assert re.search(stop, section), section
     assert "qemu-still-running" in section, section
     assert "kernel: poweroff" not in panic_run.console, panic_run.console
@@ -371,11 +284,9 @@ def test_panic_backtrace_reaches_the_trap_handler(panic_run: GdbRun) -> None:
     assert "trap_handle" in frames, section
 
 
-@pytest.mark.xfail(reason="needs entry.S CFI: gdb's unwind stops at the trap entry", strict=False)
 def test_panic_backtrace_shows_the_faulting_function(panic_run: GdbRun) -> None:
-    # needs entry.S CFI: gdb unwinds through kernel/trap/entry.S into the code
-    # that faulted (fault=null's load, in kernel/debug/fault.c) only once the
-    # entry describes its frame; then drop the xfail (strict: it must pass).
+    # gdb unwinds through kernel/trap/entry.S (its CFI) into the code that
+    # faulted: fault=null's load, in kernel/debug/fault.c.
     section = panic_run.section("panic")
     frames = [line for line in section.splitlines() if re.match(r"#\d+ ", line)]
     assert any(re.search(r" at kernel/debug/fault\.c:\d+", frame) for frame in frames), section

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from configurations import REPO, TEST_LOG_DIR
 
+from aubade.parentdeath import DIE_WITH_PARENT
 from aubade.toolchain import GDB
 
 WAITING = "QEMU waits for gdb on port"
@@ -34,6 +35,8 @@ class DebugServer:
     port: int
     log: Path
     gdbinit: Path
+    pid: int
+    """scons's, which lives as long as the QEMU it waits for."""
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -71,25 +74,32 @@ def debug_server(*options: str, board: str = "virt") -> Iterator[DebugServer]:
                     + log.read_text(errors="replace")
                 )
             time.sleep(0.1)
-        yield DebugServer(port, log, REPO / "build" / board / "gdbinit")
+        yield DebugServer(port, log, REPO / "build" / board / "gdbinit", server.pid)
     finally:
         os.killpg(server.pid, signal.SIGKILL)
         server.wait()
 
 
 def run_gdb(server: DebugServer, *commands: str) -> str:
-    """gdb-multiarch with the build's gdbinit, attached, running `commands`;
-    its whole output. The machine is killed at the end, gdb or not."""
+    """gdb-multiarch with the build's gdbinit, attached, running `commands`
+    in batch mode; its whole output, ending with a line that says so if it
+    ran out of time."""
     command = [GDB, "-q", "-batch", "-nx", "-x", str(server.gdbinit)]
     command += ["-ex", f"target remote :{server.port}"]
     for line in commands:
         command += ["-ex", line]
-    result = subprocess.run(
-        command,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=GDB_TIMEOUT_SECONDS,
-        check=False,
-    )
+    try:
+        result = subprocess.run(
+            command,
+            cwd=REPO,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=GDB_TIMEOUT_SECONDS,
+            preexec_fn=DIE_WITH_PARENT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as error:
+        output = error.stdout.decode(errors="replace") if error.stdout else ""
+        return f"{output}\ngdb ran out of its {GDB_TIMEOUT_SECONDS:.0f} s"
     return result.stdout + result.stderr

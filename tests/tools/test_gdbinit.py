@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from aubade import gdbinit
+
+REPO = Path(__file__).resolve().parents[2]
 
 KERNEL = Path("/b/virt/kernel.elf")
 LOADER = Path("/b/virt/loader.elf")
@@ -63,6 +66,8 @@ def test_the_script_it_names_exists() -> None:
     assert gdbinit.GDB_SCRIPT.is_file()
 
 
-def test_panic_breakpoint_is_one_constant_of_the_script() -> None:
+def test_the_panic_breakpoint_is_a_function_the_kernel_defines() -> None:
     source = gdbinit.GDB_SCRIPT.read_text()
-    assert source.count("PANIC_BREAKPOINTS = (") == 1
+    (name,) = re.findall(r'^PANIC_BREAKPOINT = "(\w+)"$', source, re.M)
+    panic_c = (REPO / "kernel" / "debug" / "panic.c").read_text()
+    assert re.search(rf"^(__attribute__\(\(\w+\)\) )?void {name}\(", panic_c, re.M), name

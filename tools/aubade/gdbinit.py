@@ -52,7 +52,7 @@ source {script}
 python aubade_configure(kernel={str(kernel)!r}, loader={str(loader)!r}, \
 user={str(user)!r}, objcopy={objcopy!r})
 # Every panic passes through it before the power-off: gdb stops the machine
-# there, QEMU still running (tools/gdb/aubade.py, PANIC_BREAKPOINTS).
+# there, QEMU still running (tools/gdb/aubade.py, PANIC_BREAKPOINT).
 python _set_panic_breakpoint()
 """
 

@@ -32,12 +32,9 @@ from typing import TypeVar
 
 import gdb
 
-# The function every panic passes through before the power-off: the gdbinit
-# breaks at the first of these the kernel has. panic_breakpoint() (called
-# first by panic_begin(), before the other harts stop) is being added to
-# kernel/debug/panic.c; until then panic_end(), which kernel_panic(), the
-# trap handler's reports (a fault) and the lockup watchdog's all end in.
-PANIC_BREAKPOINTS = ("panic_breakpoint", "panic_end")
+# The function every panic calls first, before the other harts stop and the
+# machine powers off (kernel/debug/panic.c): the gdbinit breaks there.
+PANIC_BREAKPOINT = "panic_breakpoint"
 
 # current_hart's value in the TLS template, until percpu_init() (kernel/boot/percpu.c).
 HART_UNKNOWN = (1 << 64) - 1
@@ -656,11 +653,10 @@ class BreakSecondary(gdb.Command):
 
 def _set_panic_breakpoint() -> None:
     """The breakpoint every panic stops at before the power-off."""
-    for name in PANIC_BREAKPOINTS:
-        if gdb.lookup_global_symbol(name) is not None:
-            gdb.Breakpoint(name)
-            return
-    gdb.write(f"warning: the kernel has none of {', '.join(PANIC_BREAKPOINTS)}: no panic stop\n")
+    if gdb.lookup_global_symbol(PANIC_BREAKPOINT) is None:
+        gdb.write(f"warning: the kernel has no {PANIC_BREAKPOINT}(): no panic stop\n")
+        return
+    gdb.Breakpoint(PANIC_BREAKPOINT)
 
 
 Harts()
