@@ -160,6 +160,8 @@ def path_words(span: str) -> Iterator[str]:
 
 def exists(word: str) -> bool:
     """Whether the repository has this path, placeholders and globs allowed."""
+    # `FILE:LINE` and `FILE:SYMBOL` (a gdb location) name FILE.
+    word = word.split(":", 1)[0]
     if (REPO / word).exists():
         return True
     if word.endswith(OUTPUT_SUFFIXES):
