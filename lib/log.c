@@ -121,12 +121,21 @@ struct line {
     size_t len;
 };
 
+/* The last bytes the log wrote, for a debugger to read (tools/gdb's
+ * aubade-log): the console keeps no copy. Written under the log lock;
+ * `log_history_written` counts every byte ever written, so once it passes
+ * the size the oldest byte still here is at written % size. */
+static char log_history[4096] __attribute__((used));
+static uint64_t log_history_written __attribute__((used));
+
 static void line_flush(struct line *line)
 {
     if (log_console == NULL) {
         console_use_sbi(&fallback_console);
         log_console = &fallback_console;
     }
+    for (size_t i = 0; i < line->len; i++)
+        log_history[log_history_written++ % sizeof(log_history)] = line->text[i];
     console_write(log_console, line->text, line->len);
     mid_line = line->text[line->len - 1] != '\n';
     line->len = 0;

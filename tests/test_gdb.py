@@ -120,7 +120,8 @@ session.on("loader_main", lambda: show("loader-main", "frame"))
 session.on("line_flush", lambda: show("log-line", "aubade-log"))
 session.on("kernel_main", at_kernel_main)
 session.on("frames_init", lambda: show("frames-init", "bt"))
-session.on("user/shell.c:main", lambda: show("user-main", "frame", "aubade-harts", "aubade-tasks"))
+user_main = ("frame", "aubade-harts", "aubade-tasks", "aubade-log")
+session.on("user/shell.c:main", lambda: show("user-main", *user_main))
 session.run()
 """
 
@@ -211,11 +212,23 @@ def test_symbols_are_where_bootinfo_puts_the_kernel(boot_run: GdbRun) -> None:
 
 def test_log_shows_the_line_being_written(boot_run: GdbRun) -> None:
     section = boot_run.section("log-line")
-    assert "no log buffer in the kernel" in section, section
+    # The loader's first line: nothing is in the history before it is written.
+    assert "nothing logged yet" in section, section
     match = re.search(r"^thread \d+ is writing: '(.+)'$", section, re.M)
     assert match, section
     assert match[1].endswith("\\n"), section
     assert match[1].rstrip("\\n") in boot_run.console.replace("\r", ""), section
+
+
+def test_log_shows_the_kernels_lines_so_far(boot_run: GdbRun) -> None:
+    section = boot_run.section("user-main")
+    assert "the kernel's log, its last" in section, section
+    history = section.split("the kernel's log, its last", 1)[1]
+    # The lines before PID 1's main, as the console shows them.
+    for line in ("kernel: sched", "kernel: init pid=1"):
+        assert line in history, section
+    last = next(line for line in history.splitlines() if "] kernel: init pid=1" in line)
+    assert last in boot_run.console.replace("\r", ""), section
 
 
 def test_backtrace_from_frames_init_reaches_kernel_main(boot_run: GdbRun) -> None:

@@ -468,13 +468,13 @@ class Percpu(gdb.Command):
 
 
 class Log(gdb.Command):
-    """aubade-log: what the kernel's log has in memory.
+    """aubade-log: the last lines the log wrote, and any line a hart is writing.
 
-    The kernel keeps no log buffer (lib/log.c gathers each line in a 256-byte
-    buffer on the stack of the log call and writes it to the console): the
-    lines printed so far are only on the console. This shows, for each hart
-    in the middle of a log call, the line it is composing (its `struct line`),
-    which a hart stopped in a panic or a hung console has not yet written."""
+    lib/log.c keeps the last 4 KiB it wrote (`log_history`) in each stage:
+    the kernel's once the kernel has logged and a hart can read its half,
+    else the loader's. Then, for each hart in the middle of a log call, the
+    line it is composing (its `struct line` on the stack), which a hart
+    stopped in a panic or on a hung console has not written yet."""
 
     _FUNCTIONS = ("log_vline", "log_vdetail", "log_write", "log_text", "line_flush", "line_sink")
 
@@ -482,16 +482,45 @@ class Log(gdb.Command):
         super().__init__("aubade-log", gdb.COMMAND_STATUS)
 
     def invoke(self, argument: str, from_tty: bool) -> None:
-        gdb.write("no log buffer in the kernel: the lines printed are on the console only\n")
-        found = False
+        for stage in ("kernel", "loader"):
+            history = self._history(_paths.get(stage, ""))
+            if history:
+                gdb.write(f"the {stage}'s log, its last {len(history)} bytes:\n")
+                gdb.write(history.decode(errors="replace").replace("\r", ""))
+                break
+        else:
+            gdb.write("nothing logged yet\n")
         for thread in _threads():
             with _on_thread(thread):
                 text = self._line_in_progress()
             if text is not None:
-                found = True
                 gdb.write(f"thread {thread.num} is writing: {text!r}\n")
-        if not found:
-            gdb.write("no hart is in a log call\n")
+
+    @staticmethod
+    def _history(path: str) -> bytes | None:
+        """The stage's log history in the order written, None if unreadable."""
+        objfile = next((o for o in gdb.objfiles() if o.filename == path), None)
+        if objfile is None:
+            return None
+        buffer = objfile.lookup_static_symbol("log_history")
+        written = objfile.lookup_static_symbol("log_history_written")
+        if buffer is None or written is None:
+            return None
+
+        def read() -> tuple[bytes, int]:
+            address = int(buffer.value().address)
+            size = buffer.type.sizeof
+            data = bytes(gdb.selected_inferior().read_memory(address, size))
+            return data, int(written.value())
+
+        try:
+            data, count = _read_kernel(read)
+        except AubadeError:
+            return None
+        if count <= len(data):
+            return data[:count]
+        start = count % len(data)
+        return data[start:] + data[:start]
 
     def _line_in_progress(self) -> str | None:
         try:
