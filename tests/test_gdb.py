@@ -13,14 +13,18 @@ from __future__ import annotations
 
 import re
 import shutil
+import struct
+import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import pytest
-from configurations import REPO, TEST_LOG_DIR
+from configurations import REPO, TEST_LOG_DIR, VIRT, built
 from harness.gdb import debug_server, run_gdb
 
-from aubade.toolchain import GDB
+from aubade import gdbinit
+from aubade.toolchain import CROSS_PREFIX, GDB
 
 QEMU_LISTEN_TIMEOUT_SECONDS = 20
 
@@ -303,3 +307,32 @@ def test_panic_backtrace_shows_the_faulting_function(panic_run: GdbRun) -> None:
     section = panic_run.section("panic")
     frames = [line for line in section.splitlines() if re.match(r"#\d+ ", line)]
     assert any(re.search(r" at kernel/debug/fault\.c:\d+", frame) for frame in frames), section
+
+
+def test_symbols_follow_a_kernel_placed_away_from_its_link_address(tmp_path: Path) -> None:
+    # A kernel.elf whose entry says 0x1000 higher than the loader jumps to:
+    # to gdb, the loader places that kernel 0x1000 below its link address.
+    kernel = tmp_path / "kernel.elf"
+    data = bytearray(built(VIRT, "kernel.elf").read_bytes())
+    entry = struct.unpack_from("<Q", data, 0x18)[0]
+    struct.pack_into("<Q", data, 0x18, entry + 0x1000)
+    kernel.write_bytes(data)
+    names = subprocess.run(
+        [f"{CROSS_PREFIX}nm", str(kernel)], capture_output=True, text=True, check=True
+    ).stdout
+    linked = int(re.findall(r"^([0-9a-f]+) T kernel_main$", names, re.M)[0], 16)
+    with debug_server("smp=1") as server:
+        moved = tmp_path / "gdbinit"
+        moved.write_text(
+            gdbinit.gdbinit_text(
+                "virt",
+                kernel,
+                built(VIRT, "loader.elf"),
+                built(VIRT, "user/init.elf"),
+                gdbinit.GDB_SCRIPT,
+                f"{CROSS_PREFIX}objcopy",
+            )
+        )
+        output = run_gdb(replace(server, gdbinit=moved), "continue", "info address kernel_main")
+    assert "places the kernel -0x1000 from its link address" in output, output
+    assert f"function at address {linked - 0x1000:#x}." in output, output

@@ -40,7 +40,8 @@ set architecture riscv:rv64
 # add-symbol-file asks before it loads: not in a script.
 set confirm off
 # The kernel, in the upper half at its link address. Should the loader ever
-# map it elsewhere, `aubade-symbols` reloads it where BootInfo says it is.
+# map it elsewhere, the kernel's symbols are moved there as the loader hands
+# over (_watch_kernel_placement, below), or by `aubade-symbols` later.
 file {kernel}
 # The loader (physical addresses, MMU off) and PID 1 (user addresses): no
 # address in common with the kernel's. `_start` is in all three, on purpose:
@@ -53,6 +54,7 @@ python aubade_configure(kernel={str(kernel)!r}, loader={str(loader)!r}, \
 user={str(user)!r}, objcopy={objcopy!r})
 # Every panic passes through it before the power-off: gdb stops the machine
 # there, QEMU still running (tools/gdb/aubade.py, PANIC_BREAKPOINT).
+python _watch_kernel_placement()
 python _set_panic_breakpoint()
 """
 

@@ -570,11 +570,58 @@ class Symbols(gdb.Command):
         running = _read_kernel(lambda: int(info["kernel_virt"]["start"]))
         linked = _elf_entry_base(kernel)
         delta = running - linked
-        if delta == 0:
-            gdb.write(f"kernel at its link address {linked:#x}: symbols are right\n")
+        if delta == _kernel_delta[0]:
+            where = "its link address" if delta == 0 else f"{delta:+#x} from its link address,"
+            gdb.write(f"kernel at {where} {running:#x}: symbols are right\n")
             return
         _reload_kernel(delta)
         gdb.write(f"kernel.elf's symbols reloaded at offset {delta:#x}\n")
+
+
+class _KernelPlacement(gdb.Breakpoint):
+    """Where the loader hands over (enter_kernel, loader/start.S), before the
+    kernel's first instruction: the entry it jumps to (a1) against
+    kernel.elf's says where the kernel will run. Where that is its link
+    address (always, today) it never stops. Elsewhere it stops there, once,
+    and the stop handler reloads the kernel's symbols at the difference, so
+    that every breakpoint in the kernel lands where the kernel really runs."""
+
+    def __init__(self) -> None:
+        super().__init__("enter_kernel", internal=True)
+        self.delta = 0
+
+    def stop(self) -> bool:
+        # gdb reads a register as signed; the difference is one either way.
+        distance = int(gdb.parse_and_eval("$a1")) - _elf_entry(_path("kernel"))
+        self.delta = (distance + (1 << 63)) % (1 << 64) - (1 << 63)
+        return self.delta != _kernel_delta[0]
+
+
+# The offset kernel.elf's symbols are loaded at (0: its link address).
+_kernel_delta = [0]
+
+
+def _on_placement_stop(event: gdb.StopEvent) -> None:
+    if not isinstance(event, gdb.BreakpointEvent):
+        return
+    for breakpoint in event.breakpoints:
+        if isinstance(breakpoint, _KernelPlacement) and breakpoint.delta != _kernel_delta[0]:
+            _reload_kernel(breakpoint.delta)
+            gdb.write(
+                f"aubade: the loader places the kernel {breakpoint.delta:+#x} from its link "
+                "address: its symbols are reloaded there; continue\n"
+            )
+
+
+def _watch_kernel_placement() -> None:
+    """Called by the gdbinit: the kernel's symbols follow where it is placed."""
+    _KernelPlacement()
+    gdb.events.stop.connect(_on_placement_stop)
+
+
+def _elf_entry(path: str) -> int:
+    with open(path, "rb") as elf:
+        return struct.unpack_from("<Q", elf.read(0x20), 0x18)[0]
 
 
 def _reload_kernel(delta: int) -> None:
@@ -584,6 +631,7 @@ def _reload_kernel(delta: int) -> None:
         gdb.execute(f"symbol-file {_path('kernel')} -o {delta:#x}")
         for name in ("loader", "user"):
             gdb.execute(f"add-symbol-file {_path(name)}")
+    _kernel_delta[0] = delta
     _entry_symbols.clear()
 
 
