@@ -124,6 +124,8 @@ session.on("loader_main", lambda: show("loader-main", "frame"))
 session.on("line_flush", lambda: show("log-line", "aubade-log"))
 session.on("kernel_main", at_kernel_main)
 session.on("frames_init", lambda: show("frames-init", "bt"))
+# The init task's first function: a task's backtrace ends where it began.
+session.on("kernel_init", lambda: show("kernel-task", "bt"))
 user_main = ("frame", "aubade-harts", "aubade-tasks", "aubade-log")
 session.on("user/shell.c:main", lambda: show("user-main", *user_main))
 session.run()
@@ -241,6 +243,13 @@ def test_backtrace_from_frames_init_reaches_kernel_main(boot_run: GdbRun) -> Non
     assert frames[0] == "frames_init", section
     assert "init_boot_hart" in frames, section
     assert "kernel_main" in frames, section
+
+
+def test_a_tasks_backtrace_ends_where_the_task_began(boot_run: GdbRun) -> None:
+    section = boot_run.section("kernel-task")
+    frames = re.findall(r"^#\d+\s+(?:0x[0-9a-f]+ in )?(\w+)", section, re.M)
+    assert frames[0] == "kernel_init" and frames[-1] == "context_first_entry", section
+    assert "Backtrace stopped" not in section, section
 
 
 def test_secondary_hart_stops_at_secondary_entry(boot_run: GdbRun) -> None:

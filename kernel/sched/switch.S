@@ -16,10 +16,17 @@ context_switch:
     .endr
     ret
 
-/* context_prepare leaves entry in s1 and its argument in s2; s0 = 0 ends a
- * backtrace here. */
+/* context_prepare leaves entry in s1 and its argument in s2; s0 = 0 ends the
+ * kernel's backtrace here. The entry is called, not jumped to, so that its
+ * return address lies in this code, whose CFI ends gdb's backtrace too. A
+ * task's first function never returns (task_exit); if it did, unimp traps. */
+    .cfi_sections .debug_frame
     .balign 4
     .globl context_first_entry
 context_first_entry:
+    .cfi_startproc
+    .cfi_undefined ra
     mv      a0, s2
-    jr      s1
+    jalr    s1
+    unimp
+    .cfi_endproc

@@ -211,7 +211,9 @@ def test_a_trap_from_user_mode_ends_the_backtrace(
     assert user and all(row.rule(DWARF_SEPC) == "undefined" for row in user)
 
 
-@pytest.mark.parametrize("name", ["trap_return", "user_enter", "_start", "secondary_continue"])
+@pytest.mark.parametrize(
+    "name", ["trap_return", "user_enter", "_start", "secondary_continue", "context_first_entry"]
+)
 def test_code_with_no_caller_ends_the_backtrace(
     entries: list[Fde], symbols: dict[str, int], name: str
 ) -> None:
