@@ -155,6 +155,11 @@ class GdbRun:
         return match[0]
 
 
+def frame_names(section: str) -> list[str]:
+    """The function of each frame of the backtraces in a section, innermost first."""
+    return re.findall(r"^#\d+\s+(?:0x[0-9a-f]+ in )?(\w+)", section, re.M)
+
+
 def _run_gdb(name: str, append: str, session: str) -> GdbRun:
     """`scons debugserver` for a 2-hart virt, and one gdb session driven by
     `session`; both transcripts are kept in build/test-logs/gdb-NAME.log."""
@@ -239,7 +244,7 @@ def test_log_shows_the_kernels_lines_so_far(boot_run: GdbRun) -> None:
 
 def test_backtrace_from_frames_init_reaches_kernel_main(boot_run: GdbRun) -> None:
     section = boot_run.section("frames-init")
-    frames = re.findall(r"^#\d+\s+(?:0x[0-9a-f]+ in )?(\w+)", section, re.M)
+    frames = frame_names(section)
     assert frames[0] == "frames_init", section
     assert "init_boot_hart" in frames, section
     assert "kernel_main" in frames, section
@@ -247,7 +252,7 @@ def test_backtrace_from_frames_init_reaches_kernel_main(boot_run: GdbRun) -> Non
 
 def test_a_tasks_backtrace_ends_where_the_task_began(boot_run: GdbRun) -> None:
     section = boot_run.section("kernel-task")
-    frames = re.findall(r"^#\d+\s+(?:0x[0-9a-f]+ in )?(\w+)", section, re.M)
+    frames = frame_names(section)
     assert frames[0] == "kernel_init" and frames[-1] == "context_first_entry", section
     assert "Backtrace stopped" not in section, section
 
@@ -306,7 +311,7 @@ def test_panic_breakpoint_stops_before_power_off(panic_run: GdbRun) -> None:
 
 def test_panic_backtrace_reaches_the_trap_handler(panic_run: GdbRun) -> None:
     section = panic_run.section("panic")
-    frames = re.findall(r"^#\d+\s+(?:0x[0-9a-f]+ in )?(\w+)", section, re.M)
+    frames = frame_names(section)
     assert "trap_handle" in frames, section
 
 
