@@ -4,8 +4,10 @@
  *   lower half   the loader, identity-mapped, so that it survives the write
  *                to satp; the kernel removes it
  *   0xffffffc0.. a direct map of DRAM: virtual = physical + DIRECT_MAP_OFFSET
- *   0xffffffe0.. one slot per hart: guard page, stack, TLS block
- *   ELF vaddrs   the kernel's segments, each with exactly its rights
+ *   0xffffffe0.. one slot per hart: guard page, stack, TLS block, from a
+ *                random page of a 32 GiB window (kaslr.c)
+ *   ELF vaddrs   the kernel's segments, each with exactly its rights, moved
+ *                up by a random slide (kaslr.c)
  *
  * Page tables come from the memory map as BOOT_REGION_PAGETABLES, which the
  * kernel keeps: it runs on them.
@@ -76,8 +78,34 @@ void map_loader_identity(struct address_space *space)
     }
 }
 
+/* Adds the slide to each u64 the relocation table names, in the kernel's
+ * copy at `phys`. The table is the build's (tools/aubade/kreloc.py), and
+ * checked against the ELF here all the same: an entry outside the bytes
+ * copied from the file would write over memory the kernel has not got. */
+static void relocate(const struct elf_image *kernel, const struct payload *payload, uint64_t phys,
+                     uint64_t slide)
+{
+    for (uint64_t i = 0; i < payload->relocation_count; i++) {
+        uint64_t virt = kernel->virt_start + payload->relocations[i];
+        bool in_file = false;
+        for (uint32_t s = 0; s < kernel->segment_count && !in_file; s++) {
+            const struct elf_segment *segment = &kernel->segments[s];
+            in_file = virt >= segment->vaddr && virt - segment->vaddr <= segment->filesz &&
+                      segment->filesz - (virt - segment->vaddr) >= sizeof(uint64_t);
+        }
+        if (!in_file)
+            loader_panic("kernel-relocation",
+                         "relocation %lu at 0x%lx is not in the bytes of a kernel segment", i, virt);
+        uint64_t *slot = (uint64_t *)(uintptr_t)(phys + (virt - kernel->virt_start));
+        uint64_t address;
+        memcpy(&address, slot, sizeof(address)); /* data may pack a pointer unaligned */
+        address += slide;
+        memcpy(slot, &address, sizeof(address));
+    }
+}
+
 void map_kernel(struct address_space *space, const struct elf_image *kernel,
-                struct boot_info *info)
+                const struct payload *payload, uint64_t slide, struct boot_info *info)
 {
     /* One physical block for the whole image keeps a single virtual-to-
      * physical offset, which BootInfo can state as two ranges. */
@@ -87,23 +115,32 @@ void map_kernel(struct address_space *space, const struct elf_image *kernel,
         loader_panic("out-of-memory", "no 0x%lx bytes of free DRAM for the kernel image", size);
     memset((void *)(uintptr_t)phys, 0, size);
 
+    /* 1. The image, as linked; 2. moved by the slide; 3. mapped there. */
     for (uint32_t i = 0; i < kernel->segment_count; i++) {
         const struct elf_segment *segment = &kernel->segments[i];
+        memcpy((void *)(uintptr_t)(phys + (segment->vaddr - kernel->virt_start)),
+               kernel->file + segment->offset, segment->filesz);
+    }
+    relocate(kernel, payload, phys, slide);
+    for (uint32_t i = 0; i < kernel->segment_count; i++) {
+        const struct elf_segment *segment = &kernel->segments[i];
+        uint64_t virt = segment->vaddr + slide;
         uint64_t segment_phys = phys + (segment->vaddr - kernel->virt_start);
         uint64_t segment_size = align_up(segment->memsz, SV39_PAGE_SIZE);
-        memcpy((void *)(uintptr_t)segment_phys, kernel->file + segment->offset, segment->filesz);
-        map(space, segment->vaddr, segment_phys, segment_size,
-            pte_permissions(segment->flags) | PTE_G);
-        log_event("loader", "map", "virt=0x%lx-0x%lx phys=0x%lx perm=%s", segment->vaddr,
-                  segment->vaddr + segment_size, segment_phys,
-                  elf_permissions(segment->flags));
+        map(space, virt, segment_phys, segment_size, pte_permissions(segment->flags) | PTE_G);
+        log_event("loader", "map", "virt=0x%lx-0x%lx phys=0x%lx perm=%s", virt,
+                  virt + segment_size, segment_phys, elf_permissions(segment->flags));
     }
     /* The code we just wrote is fetched next: order the stores before it. */
     asm volatile("fence.i" ::: "memory");
 
     info->kernel_phys = (struct boot_range){phys, phys + size};
-    info->kernel_virt = (struct boot_range){kernel->virt_start, kernel->virt_end};
-    info->kernel_entry = kernel->entry;
+    info->kernel_virt = (struct boot_range){kernel->virt_start + slide, kernel->virt_end + slide};
+    info->kernel_entry = kernel->entry + slide;
+    info->kernel_slide = slide;
+    if (kernel->has_tls)
+        info->tls_template = (struct boot_tls_template){
+            kernel->tls.vaddr + slide, kernel->tls.filesz, kernel->tls.memsz, kernel->tls_align};
 }
 
 void map_direct(struct address_space *space, const struct machine *machine)
@@ -135,21 +172,21 @@ void map_direct(struct address_space *space, const struct machine *machine)
     }
 }
 
-static uint64_t tls_block_size(const struct elf_image *kernel)
-{
-    return kernel->has_tls ? align_up(kernel->tls.memsz, SV39_PAGE_SIZE) : 0;
-}
-
-void map_percpu(struct address_space *space, const struct machine *machine,
-                const struct elf_image *kernel, struct boot_info *info)
+void map_percpu(struct address_space *space, const struct machine *machine, uint64_t base,
+                struct boot_info *info)
 {
     /* Size and alignment fit a page-aligned block in the slot: kernel_elf_check()
-     * saw to it. */
-    uint64_t tls_size = tls_block_size(kernel);
+     * saw to it. The template is the kernel's relocated copy (an address in
+     * .tdata has had the slide added), which map_kernel found by its slid
+     * address. */
+    const struct boot_tls_template *template = &info->tls_template;
+    uint64_t tls_size = align_up(template->memsz, SV39_PAGE_SIZE);
+    const uint8_t *tls_image = (const uint8_t *)(uintptr_t)(
+        info->kernel_phys.start + (template->vaddr - info->kernel_virt.start));
 
     for (uint32_t i = 0; i < machine->hart_count; i++) {
         /* Slot layout: [guard page, unmapped][stack][TLS block]. */
-        uint64_t stack = PERCPU_BASE + i * PERCPU_SLOT_SIZE + GUARD_PAGE_SIZE;
+        uint64_t stack = base + i * PERCPU_SLOT_SIZE + GUARD_PAGE_SIZE;
         uint64_t tls = stack + KERNEL_STACK_SIZE;
         uint64_t phys = memmap_alloc(space->memory, KERNEL_STACK_SIZE + tls_size,
                                      SV39_PAGE_SIZE, BOOT_REGION_PERCPU);
@@ -161,8 +198,7 @@ void map_percpu(struct address_space *space, const struct machine *machine,
         /* The TLS block starts as a copy of .tdata followed by zeroed .tbss. */
         uint8_t *tls_phys = (uint8_t *)(uintptr_t)(phys + KERNEL_STACK_SIZE);
         memset(tls_phys, 0, tls_size);
-        if (kernel->has_tls)
-            memcpy(tls_phys, kernel->file + kernel->tls.offset, kernel->tls.filesz);
+        memcpy(tls_phys, tls_image, template->filesz);
 
         info->harts[i] = (struct boot_percpu){
             .hart_id = machine->harts[i],

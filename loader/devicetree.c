@@ -147,6 +147,9 @@ void machine_read_chosen(struct machine *machine)
     int chosen = subnode(dt, root(machine), "chosen");
     machine->bootargs = fdt_prop_string(dt, chosen, "bootargs");
     machine->rng_seed = fdt_prop(dt, chosen, "rng-seed", &machine->rng_seed_size);
-    if (machine->rng_seed == NULL)
-        machine->rng_seed_size = 0;
+    if (machine->rng_seed == NULL || machine->rng_seed_size == 0)
+        machine->rng_seed = NULL, machine->rng_seed_size = 0;
+    machine->kaslr_seed = fdt_prop(dt, chosen, "kaslr-seed", &machine->kaslr_seed_size);
+    if (machine->kaslr_seed == NULL || machine->kaslr_seed_size == 0)
+        machine->kaslr_seed = NULL, machine->kaslr_seed_size = 0;
 }

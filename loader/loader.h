@@ -16,8 +16,11 @@
 /* Where the loader puts things in the kernel's half of the address space. */
 #define DIRECT_MAP_OFFSET 0xffffffc000000000ul /* virtual = physical + offset */
 #define DIRECT_MAP_LIMIT 0x2000000000ul        /* 128 GiB of physical space */
-#define PERCPU_BASE 0xffffffe000000000ul       /* one slot per hart from here */
+#define PERCPU_BASE 0xffffffe000000000ul       /* one slot per hart from here... */
 #define PERCPU_SLOT_SIZE 0x100000ul            /* guard page, stack, TLS block */
+/* ...or from a random page of this window (kaslr.c), which ends where the
+ * kernel's scratch gigabyte begins (VM_SCRATCH_BASE, kernel/mm/mm.h). */
+#define PERCPU_WINDOW_SIZE 0x800000000ul
 #define KERNEL_STACK_SIZE 0x10000ul
 #define GUARD_PAGE_SIZE 0x1000ul
 /* What is left of a slot for the TLS block. */
@@ -54,6 +57,8 @@ struct machine {
     const char *bootargs;
     const uint8_t *rng_seed;
     uint32_t rng_seed_size;
+    const uint8_t *kaslr_seed;
+    uint32_t kaslr_seed_size;
 };
 
 void machine_read_timebase(struct machine *machine);
@@ -63,12 +68,16 @@ void machine_read_harts(struct machine *machine);
 void machine_read_chosen(struct machine *machine);
 
 /* The payload (payload_header.c): the ELFs the loader carries, as the build packed
- * them (tools/aubade/payload.py). */
+ * them (tools/aubade/payload.py), and the kernel's relocation table. */
 struct payload {
     const uint8_t *kernel;
     uint64_t kernel_size;
     const uint8_t *user; /* the first user program */
     uint64_t user_size;
+    /* u32 offsets from the kernel's first page of the u64s to add the
+     * slide to (tools/aubade/kreloc.py) */
+    const uint32_t *relocations;
+    uint64_t relocation_count;
 };
 
 void payload_open(struct payload *payload);
@@ -78,6 +87,20 @@ void payload_open(struct payload *payload);
 void kernel_elf_check(struct elf_image *kernel, const uint8_t *file, uint64_t size);
 void user_elf_check(struct elf_image *user, const uint8_t *file, uint64_t size);
 
+/* Where the kernel and the harts' blocks go this boot (kaslr.c). */
+struct kaslr {
+    uint64_t slide;       /* added to every kernel address: 0 or pages */
+    uint64_t percpu_base; /* the first hart's slot */
+    unsigned kernel_bits; /* entropy of the slide, in whole bits */
+    unsigned percpu_bits;
+    const char *source;   /* "kaslr-seed", "rng-seed", "cmdline" or "none" */
+    const char *why;      /* why there is no slide, or NULL */
+};
+
+/* After machine_read_chosen and machine_read_harts: `loader: kaslr`. */
+void kaslr_choose(struct kaslr *kaslr, const struct machine *machine,
+                  const struct elf_image *kernel);
+
 /* The kernel's address space (address_space.c). */
 struct address_space {
     struct memmap *memory; /* page tables are claimed from here */
@@ -86,13 +109,16 @@ struct address_space {
 
 void address_space_init(struct address_space *space, struct memmap *memory);
 void map_loader_identity(struct address_space *space);
-/* Copies the segments to one physical block and maps each with its rights. */
+/* Copies the segments to one physical block, adds the slide to the
+ * addresses the relocations name, and maps each segment, slid, with its
+ * rights. */
 void map_kernel(struct address_space *space, const struct elf_image *kernel,
-                struct boot_info *info);
+                const struct payload *payload, uint64_t slide, struct boot_info *info);
 void map_direct(struct address_space *space, const struct machine *machine);
-/* A guarded stack and a TLS block for every hart. */
-void map_percpu(struct address_space *space, const struct machine *machine,
-                const struct elf_image *kernel, struct boot_info *info);
+/* A guarded stack and a TLS block for every hart, from `base`; after
+ * map_kernel, whose relocated TLS template each block starts as. */
+void map_percpu(struct address_space *space, const struct machine *machine, uint64_t base,
+                struct boot_info *info);
 
 /* With the MMU off, device registers are at their physical address. */
 uintptr_t mmio_identity(uint64_t phys, uint64_t size);

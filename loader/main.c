@@ -21,8 +21,10 @@ static struct memmap memory = {
     .capacity = MEMORY_MAP_FIRST_CAPACITY,
     .grow = grow_memory_map,
 };
+static struct payload payload;
 static struct elf_image kernel;
 static struct elf_image user;
+static struct kaslr kaslr;
 static struct address_space space;
 static struct console console;
 
@@ -109,7 +111,6 @@ static void find_memory(void)
  *    of our image before it reclaims it (BootInfo's user_elf). */
 static void check_payload(void)
 {
-    struct payload payload;
     payload_open(&payload);
     kernel_elf_check(&kernel, payload.kernel, payload.kernel_size);
     log_event("loader", "kernel", "entry=0x%lx segments=%u tls=%lu", kernel.entry,
@@ -131,19 +132,21 @@ static struct boot_info *alloc_boot_info(void)
     return info;
 }
 
-/* 6. The harts the kernel can run on: each gets a guarded stack and a TLS
- *    block in the kernel's half. */
-static void set_up_harts(struct boot_info *info)
+/* 5. The harts the kernel can run on, and where this boot puts the kernel
+ *    and their stacks and TLS blocks (the command line and the seeds
+ *    decide). */
+static void plan_layout(void)
 {
     machine_read_harts(&machine);
     /* Up to 21 bytes an id: static, not on the loader's stack. */
     static char ids[BOOTINFO_MAX_HARTS * 21];
     fmt_id_list(ids, sizeof(ids), machine.harts, machine.hart_count);
     log_event("loader", "harts", "count=%u ids=%s", machine.hart_count, ids);
-    map_percpu(&space, &machine, &kernel, info);
+    machine_read_chosen(&machine);
+    kaslr_choose(&kaslr, &machine, &kernel);
 }
 
-/* 7. Everything else BootInfo says, once no more memory will be claimed. */
+/* 8. Everything else BootInfo says, once no more memory will be claimed. */
 static void fill_boot_info(struct boot_info *info)
 {
     info->magic = BOOTINFO_MAGIC;
@@ -156,9 +159,6 @@ static void fill_boot_info(struct boot_info *info)
     info->page_table_root = space.root;
     /* The MMU is off: the bytes' address is their physical address. */
     info->user_elf = (struct boot_range){(uintptr_t)user.file, (uintptr_t)user.file + user.size};
-    if (kernel.has_tls)
-        info->tls_template = (struct boot_tls_template){
-            kernel.tls.vaddr, kernel.tls.filesz, kernel.tls.memsz, kernel.tls_align};
 
     /* The map, in BootInfo memory, once no more memory will be claimed: a
      * map still in the loader's image (that the kernel reclaims) is grown
@@ -168,7 +168,6 @@ static void fill_boot_info(struct boot_info *info)
     info->region_count = memory.count;
     info->regions_phys = (uintptr_t)memory.regions;
 
-    machine_read_chosen(&machine);
     if (machine.bootargs) {
         /* Cut to fit, the line would lose its last words unseen (the
          * `poweroff` at its end, say): refused, it is fixed where it is set. */
@@ -202,21 +201,24 @@ noreturn void loader_main(uint64_t boot_hart, uint64_t dtb_phys)
     find_memory();
     check_payload();
     struct boot_info *info = alloc_boot_info();
+    plan_layout();
 
-    /* 5. The address space: the loader where it is, the kernel where it was
-     *    linked, all DRAM in the direct map. */
+    /* 6. The address space: the loader where it is, the kernel where KASLR
+     *    put it, all DRAM in the direct map. */
     address_space_init(&space, &memory);
     map_loader_identity(&space);
-    map_kernel(&space, &kernel, info);
+    map_kernel(&space, &kernel, &payload, kaslr.slide, info);
     map_direct(&space, &machine);
 
-    set_up_harts(info);
+    /* 7. Each hart gets a guarded stack and a TLS block in the kernel's half. */
+    map_percpu(&space, &machine, kaslr.percpu_base, info);
 
     fill_boot_info(info);
 
-    /* 8. Jump: the kernel sees only virtual addresses from here on. */
+    /* 9. Jump: the kernel sees only virtual addresses from here on. */
     const struct boot_percpu *percpu = boot_hart_percpu(info);
     uint64_t info_virt = (uintptr_t)info + DIRECT_MAP_OFFSET;
-    log_event("loader", "handoff", "entry=0x%lx bootinfo=0x%lx", kernel.entry, info_virt);
-    enter_kernel(sv39_satp(space.root), kernel.entry, info_virt, percpu->stack.end, percpu->tls);
+    log_event("loader", "handoff", "entry=0x%lx bootinfo=0x%lx", info->kernel_entry, info_virt);
+    enter_kernel(sv39_satp(space.root), info->kernel_entry, info_virt, percpu->stack.end,
+                 percpu->tls);
 }

@@ -1,16 +1,18 @@
 """The payload: what the loader carries (`.incbin`) and unpacks at boot.
 
 It holds two ELF files, each checked first by aubade.elfcheck with its own
-rules: the kernel, and the first user program (PID 1, `user/init.elf`). The
-format, version 1, integers little-endian:
+rules: the kernel, and the first user program (PID 1, `user/init.elf`); and
+the kernel's relocation table (aubade.kreloc), which lets the loader move the
+kernel. The format, version 1, integers little-endian:
 
     offset  size  field
     0       8     magic: the bytes "AUBPAYLD"
     8       4     version: 1
-    12      4     count: the number of entries that follow, 2
+    12      4     count: the number of entries that follow, 3
     16      16    entry 0, the kernel: offset, size (u64 each)
     32      16    entry 1, the user program: offset, size
-    48      ...   zeros up to the first ELF; each ELF starts at a multiple of
+    48      16    entry 2, the kernel's relocations: offset, size
+    64      ...   zeros up to the first ELF; each entry starts at a multiple of
                   4096 from the payload's start (the loader places the payload
                   page-aligned), with zeros between them
 
@@ -27,6 +29,7 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
+from aubade import kreloc
 from aubade.elfcheck import CheckedElf, check_kernel_elf, check_user_elf
 
 MAGIC = b"AUBPAYLD"
@@ -34,7 +37,8 @@ VERSION = 1
 ALIGNMENT = 4096
 _HEADER = struct.Struct("<8sII")
 _ENTRY = struct.Struct("<QQ")
-_ENTRY_COUNT = 2
+_ENTRY_COUNT = 3
+_ENTRY_NAMES = ("kernel", "user", "relocations")
 
 
 class PayloadError(Exception):
@@ -45,6 +49,8 @@ class PayloadError(Exception):
 class Payload:
     kernel: bytes
     user: bytes
+    relocations: bytes
+    """The kernel's relocation table (aubade.kreloc)."""
     kernel_offset: int
     """Where the kernel ELF starts, from the payload's first byte."""
     user_offset: int
@@ -54,19 +60,19 @@ def _aligned(offset: int) -> int:
     return -(-offset // ALIGNMENT) * ALIGNMENT
 
 
-def pack(kernel: bytes, user: bytes) -> bytes:
-    """The payload of these two ELFs' bytes."""
-    elves = (kernel, user)
+def pack(kernel: bytes, user: bytes, relocations: bytes) -> bytes:
+    """The payload of these two ELFs' bytes and the kernel's relocation table."""
+    entries = (kernel, user, relocations)
     offsets = []
-    end = _HEADER.size + len(elves) * _ENTRY.size
-    for elf in elves:
+    end = _HEADER.size + len(entries) * _ENTRY.size
+    for entry in entries:
         offsets.append(_aligned(end))
-        end = offsets[-1] + len(elf)
+        end = offsets[-1] + len(entry)
     payload = bytearray(end)
-    _HEADER.pack_into(payload, 0, MAGIC, VERSION, len(elves))
-    for index, (offset, elf) in enumerate(zip(offsets, elves, strict=True)):
-        _ENTRY.pack_into(payload, _HEADER.size + index * _ENTRY.size, offset, len(elf))
-        payload[offset : offset + len(elf)] = elf
+    _HEADER.pack_into(payload, 0, MAGIC, VERSION, len(entries))
+    for index, (offset, entry) in enumerate(zip(offsets, entries, strict=True)):
+        _ENTRY.pack_into(payload, _HEADER.size + index * _ENTRY.size, offset, len(entry))
+        payload[offset : offset + len(entry)] = entry
     return bytes(payload)
 
 
@@ -86,23 +92,33 @@ def unpack(data: bytes) -> Payload:
         _ENTRY.unpack_from(data, _HEADER.size + index * _ENTRY.size)
         for index in range(_ENTRY_COUNT)
     ]
-    for name, (offset, size) in zip(("kernel", "user"), spans, strict=True):
+    for name, (offset, size) in zip(_ENTRY_NAMES, spans, strict=True):
         if offset % ALIGNMENT or offset + size > len(data):
             raise PayloadError(
-                f"the {name} ELF at {offset:#x}+{size:#x} is not page-aligned inside "
+                f"the {name} entry at {offset:#x}+{size:#x} is not page-aligned inside "
                 f"the {len(data):#x} bytes"
             )
-    (kernel_offset, kernel_size), (user_offset, user_size) = spans
+    kernel, user, relocations = (data[offset : offset + size] for offset, size in spans)
+    (kernel_offset, _), (user_offset, _), _ = spans
     return Payload(
-        kernel=data[kernel_offset : kernel_offset + kernel_size],
-        user=data[user_offset : user_offset + user_size],
+        kernel=kernel,
+        user=user,
+        relocations=relocations,
         kernel_offset=kernel_offset,
         user_offset=user_offset,
     )
 
 
-def write_payload(kernel: Path, user: Path, out: Path) -> tuple[CheckedElf, CheckedElf]:
-    """Checks both ELFs, then writes the payload; nothing is written if a check fails."""
+def write_payload(
+    kernel: Path, user: Path, relocatable_kernel: Path, out: Path
+) -> tuple[CheckedElf, CheckedElf]:
+    """Checks both ELFs, then writes the payload; nothing is written if a check fails.
+
+    `relocatable_kernel` is the kernel as linked, with its relocations
+    (`kernel` is the same without them nor debug information); the table
+    counts from its first loaded byte.
+    """
     checked = (check_kernel_elf(kernel), check_user_elf(user))
-    out.write_bytes(pack(kernel.read_bytes(), user.read_bytes()))
+    relocations = kreloc.table(relocatable_kernel, checked[0].loads)
+    out.write_bytes(pack(kernel.read_bytes(), user.read_bytes(), relocations))
     return checked

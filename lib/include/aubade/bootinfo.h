@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define BOOTINFO_MAGIC 0x4f464e49544f4f42ul /* "BOOTINFO", little-endian */
-#define BOOTINFO_VERSION 3
+#define BOOTINFO_VERSION 4
 
 /* The most harts the kernel runs on: QEMU's virt machine and the OpenSBI
  * it ships serve 128 (OpenSBI 1.1's hart masks have 128 bits), as many as
@@ -78,8 +78,9 @@ struct boot_info {
     uint64_t page_table_root;   /* physical address of the Sv39 root table */
 
     struct boot_range kernel_phys;
-    struct boot_range kernel_virt;
+    struct boot_range kernel_virt; /* where it runs: linked + kernel_slide */
     uint64_t kernel_entry;
+    uint64_t kernel_slide; /* KASLR's: what the loader added to every address */
     struct boot_tls_template tls_template;
     /* The first user program's ELF, checked: its bytes in the loader image
      * (physical), which the kernel must copy before it reclaims that. */
