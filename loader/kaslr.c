@@ -151,11 +151,11 @@ void kaslr_choose(struct kaslr *kaslr, const struct machine *machine,
     }
 
     if (kaslr->why)
-        log_event("loader", "kaslr", "slide=0x0 entropy=0 percpu=0x%lx percpu-entropy=0 "
+        log_event("loader", "kaslr", "slide=0x0 entropy=0 percpu=0x%lx percpu_entropy=0 "
                                      "source=none why=%s",
                   kaslr->percpu_base, kaslr->why);
     else
-        log_event("loader", "kaslr", "slide=0x%lx entropy=%u percpu=0x%lx percpu-entropy=%u "
+        log_event("loader", "kaslr", "slide=0x%lx entropy=%u percpu=0x%lx percpu_entropy=%u "
                                      "source=%s",
                   kaslr->slide, kaslr->kernel_bits, kaslr->percpu_base, kaslr->percpu_bits,
                   kaslr->source);

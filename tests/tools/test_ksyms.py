@@ -26,16 +26,20 @@ ENTRY = struct.Struct("<QII")
 
 
 def embedded_table(path: Path) -> list[Function]:
-    """Decodes .ksyms the way kernel/debug/symbols.c reads it."""
+    """Decodes .ksyms the way kernel/debug/symbols.c reads it: entries count
+    from the kernel's first byte (__kernel_start)."""
     with path.open("rb") as stream:
-        data = ELFFile(stream).get_section_by_name(".ksyms").data()
+        elf = ELFFile(stream)
+        data = elf.get_section_by_name(".ksyms").data()
+        (start,) = elf.get_section_by_name(".symtab").get_symbol_by_name("__kernel_start")
+        base = start["st_value"]
     (count,) = struct.unpack_from("<Q", data)
     names = 8 + count * ENTRY.size
     table = []
     for index in range(count):
-        address, size, name = ENTRY.unpack_from(data, 8 + index * ENTRY.size)
+        offset, size, name = ENTRY.unpack_from(data, 8 + index * ENTRY.size)
         end = data.index(b"\0", names + name)
-        table.append(Function(address, size, data[names + name : end].decode()))
+        table.append(Function(base + offset, size, data[names + name : end].decode()))
     return table
 
 

@@ -46,6 +46,7 @@ KNOWN_EVENTS: frozenset[str] = frozenset(
         # Events added since, which the contract allows.
         "loader: identity",
         "loader: user",
+        "loader: kaslr",
         "loader: halt",
         "kernel: cmdline",
         "kernel: online",

@@ -112,7 +112,10 @@ def line_table(path: Path) -> LineTable:
             elf = ELFFile(stream)
             if not elf.has_dwarf_info():
                 return EMPTY
-            dwarf = elf.get_dwarf_info()
+            # Linked: the debug sections hold final addresses. The relocations
+            # kept beside them (the kernel links with --emit-relocs, for KASLR)
+            # are the link's record, not work left to do.
+            dwarf = elf.get_dwarf_info(relocate_dwarf_sections=False)
             for unit in dwarf.iter_CUs():
                 program = dwarf.line_program_for_CU(unit)
                 if program is None:
