@@ -95,13 +95,16 @@ static uint64_t kernel_choices(const struct elf_image *kernel)
     return ((0ul - ELF_PAGE_SIZE) - kernel->virt_end) / ELF_PAGE_SIZE + 1;
 }
 
-static uint64_t percpu_choices(uint32_t hart_count)
+/* Room for the most harts there can be: chosen before the harts are read,
+ * the base is known when the kernel is mapped and the log says both at once.
+ * It costs nothing measurable: 128 slots are 128 MiB of the 32 GiB. */
+static uint64_t percpu_choices(void)
 {
-    return (PERCPU_WINDOW_SIZE - hart_count * PERCPU_SLOT_SIZE) / SV39_PAGE_SIZE + 1;
+    return (PERCPU_WINDOW_SIZE - BOOTINFO_MAX_HARTS * PERCPU_SLOT_SIZE) / SV39_PAGE_SIZE + 1;
 }
 
-static void from_seed(struct kaslr *kaslr, const struct elf_image *kernel, uint32_t hart_count,
-                      const uint8_t *seed, uint32_t seed_size)
+static void from_seed(struct kaslr *kaslr, const struct elf_image *kernel, const uint8_t *seed,
+                      uint32_t seed_size)
 {
     static const char label[] = "aubade kaslr";
     struct sha256 hash;
@@ -114,9 +117,9 @@ static void from_seed(struct kaslr *kaslr, const struct elf_image *kernel, uint3
     memcpy(random, digest, sizeof(random));
 
     kaslr->slide = random[0] % kernel_choices(kernel) * ELF_PAGE_SIZE;
-    kaslr->percpu_base = PERCPU_BASE + random[1] % percpu_choices(hart_count) * SV39_PAGE_SIZE;
+    kaslr->percpu_base = PERCPU_BASE + random[1] % percpu_choices() * SV39_PAGE_SIZE;
     kaslr->kernel_bits = entropy_bits(kernel_choices(kernel));
-    kaslr->percpu_bits = entropy_bits(percpu_choices(hart_count));
+    kaslr->percpu_bits = entropy_bits(percpu_choices());
 }
 
 void kaslr_choose(struct kaslr *kaslr, const struct machine *machine,
@@ -127,11 +130,10 @@ void kaslr_choose(struct kaslr *kaslr, const struct machine *machine,
     if (cmdline_find(machine->bootargs, "nokaslr", &value)) {
         kaslr->why = "nokaslr";
     } else if (machine->kaslr_seed) {
-        from_seed(kaslr, kernel, machine->hart_count, machine->kaslr_seed,
-                  machine->kaslr_seed_size);
+        from_seed(kaslr, kernel, machine->kaslr_seed, machine->kaslr_seed_size);
         kaslr->source = "kaslr-seed";
     } else if (machine->rng_seed) {
-        from_seed(kaslr, kernel, machine->hart_count, machine->rng_seed, machine->rng_seed_size);
+        from_seed(kaslr, kernel, machine->rng_seed, machine->rng_seed_size);
         kaslr->source = "rng-seed";
     } else {
         kaslr->why = "no-seed";

@@ -97,7 +97,7 @@ struct kaslr {
     const char *why;      /* why there is no slide, or NULL */
 };
 
-/* After machine_read_chosen and machine_read_harts: `loader: kaslr`. */
+/* After machine_read_chosen: `loader: kaslr`. */
 void kaslr_choose(struct kaslr *kaslr, const struct machine *machine,
                   const struct elf_image *kernel);
 

@@ -132,18 +132,16 @@ static struct boot_info *alloc_boot_info(void)
     return info;
 }
 
-/* 5. The harts the kernel can run on, and where this boot puts the kernel
- *    and their stacks and TLS blocks (the command line and the seeds
- *    decide). */
-static void plan_layout(void)
+/* 7. The harts the kernel can run on: each gets a guarded stack and a TLS
+ *    block in the kernel's half, where KASLR put their area. */
+static void set_up_harts(struct boot_info *info)
 {
     machine_read_harts(&machine);
     /* Up to 21 bytes an id: static, not on the loader's stack. */
     static char ids[BOOTINFO_MAX_HARTS * 21];
     fmt_id_list(ids, sizeof(ids), machine.harts, machine.hart_count);
     log_event("loader", "harts", "count=%u ids=%s", machine.hart_count, ids);
-    machine_read_chosen(&machine);
-    kaslr_choose(&kaslr, &machine, &kernel);
+    map_percpu(&space, &machine, kaslr.percpu_base, info);
 }
 
 /* 8. Everything else BootInfo says, once no more memory will be claimed. */
@@ -201,7 +199,11 @@ noreturn void loader_main(uint64_t boot_hart, uint64_t dtb_phys)
     find_memory();
     check_payload();
     struct boot_info *info = alloc_boot_info();
-    plan_layout();
+
+    /* 5. Where this boot puts the kernel and the harts' stacks: the command
+     *    line and /chosen's seeds decide. */
+    machine_read_chosen(&machine);
+    kaslr_choose(&kaslr, &machine, &kernel);
 
     /* 6. The address space: the loader where it is, the kernel where KASLR
      *    put it, all DRAM in the direct map. */
@@ -210,8 +212,7 @@ noreturn void loader_main(uint64_t boot_hart, uint64_t dtb_phys)
     map_kernel(&space, &kernel, &payload, kaslr.slide, info);
     map_direct(&space, &machine);
 
-    /* 7. Each hart gets a guarded stack and a TLS block in the kernel's half. */
-    map_percpu(&space, &machine, kaslr.percpu_base, info);
+    set_up_harts(info);
 
     fill_boot_info(info);
 

@@ -168,10 +168,20 @@ def test_one_map_line_per_segment(boot: Boot) -> None:
     assert len(boot.events_of("loader", "map")) == segments
 
 
+def kaslr_slide(boot: Boot) -> int:
+    """What the loader added to the kernel's every address this boot."""
+    return boot.event("loader", "kaslr").int_field("slide")
+
+
 def test_map_virtual_ranges_match_elf_load_segments(boot: Boot, kernel_elf: CheckedElf) -> None:
     mapped = [event.range_field("virt") for event in boot.events_of("loader", "map")]
-    # The loader maps whole pages: from p_vaddr to p_vaddr + p_memsz rounded up.
-    pages = [(load.vaddr, -(-load.end // PAGE_SIZE) * PAGE_SIZE) for load in kernel_elf.loads]
+    # The loader maps whole pages: from p_vaddr to p_vaddr + p_memsz rounded
+    # up, each moved by the slide.
+    slide = kaslr_slide(boot)
+    pages = [
+        (load.vaddr + slide, -(-load.end // PAGE_SIZE) * PAGE_SIZE + slide)
+        for load in kernel_elf.loads
+    ]
     assert sorted(mapped) == sorted(pages)
 
 
@@ -180,7 +190,8 @@ def test_map_permissions_match_elf_load_flags(boot: Boot, kernel_elf: CheckedElf
         event.range_field("virt")[0]: event.field("perm")
         for event in boot.events_of("loader", "map")
     }
-    assert mapped == {segment.vaddr: segment.perm for segment in kernel_elf.loads}
+    slide = kaslr_slide(boot)
+    assert mapped == {segment.vaddr + slide: segment.perm for segment in kernel_elf.loads}
 
 
 def test_map_lines_are_write_xor_execute(boot: Boot) -> None:
@@ -192,8 +203,12 @@ def test_map_lines_are_write_xor_execute(boot: Boot) -> None:
     assert not writable_code, lines_of(writable_code)
 
 
-def test_handoff_entry_equals_elf_entry(boot: Boot, kernel_elf: CheckedElf) -> None:
-    assert boot.event("loader", "handoff").int_field("entry") == kernel_elf.entry
+def test_handoff_entry_equals_elf_entry_moved_by_the_slide(
+    boot: Boot, kernel_elf: CheckedElf
+) -> None:
+    assert boot.event("loader", "kernel").int_field("entry") == kernel_elf.entry
+    handoff = boot.event("loader", "handoff").int_field("entry")
+    assert handoff == kernel_elf.entry + kaslr_slide(boot)
 
 
 # The user program the loader carries beside the kernel, and the kernel's copy.

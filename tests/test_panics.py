@@ -248,14 +248,17 @@ def called_functions(frames: list[str]) -> list[str]:
     return [BACKTRACE_FRAME.match(frame)[3].split("+")[0] for frame in frames]
 
 
-def symbolized(board: Board, frames: list[str]) -> list[str]:
-    """The frames with the kernel's names taken off, named again by tools/symbolize."""
+def symbolized(board: Board, frames: list[str], slide: int) -> list[str]:
+    """The frames with the kernel's names taken off, named again by tools/symbolize,
+    told the boot's KASLR slide as a person with the report alone would."""
     unnamed = "".join(frame.rsplit(" ", 1)[0] + "\n" for frame in frames)
     command = [
         sys.executable,
         str(REPO / "tools" / "symbolize"),
         "--elf",
         str(built(board, "kernel.elf")),
+        "--slide",
+        hex(slide),
     ]
     result = subprocess.run(command, input=unnamed, capture_output=True, text=True, check=True)
     return result.stdout.splitlines()
@@ -282,7 +285,7 @@ def test_kernel_trap_reports_cause_address_registers_and_backtrace(board: Board,
         "init_boot_hart",
         "kernel_main",
     ], report
-    named = symbolized(board, frames)
+    named = symbolized(board, frames, kaslr_slide(machine))
     places = [SOURCE_LINE.search(frame) for frame in named]
     unplaced = [SOURCE_LINE.sub("", frame) for frame in named]
     assert unplaced == frames, machine.report("symbolize named them otherwise")
@@ -291,10 +294,16 @@ def test_kernel_trap_reports_cause_address_registers_and_backtrace(board: Board,
         assert (REPO / place["path"]).is_file(), machine.report(f"not a repository path: {named}")
 
 
-def kernel_symbol(board: Board, name: str) -> int:
+def kaslr_slide(machine: Machine) -> int:
+    """Where this boot's kernel runs, less where it was linked."""
+    return next(e for e in machine.events if e.kind == "loader: kaslr").int_field("slide")
+
+
+def kernel_symbol(board: Board, name: str, machine: Machine) -> int:
+    """The symbol's address in the boot `machine` ran."""
     with built(board, "kernel.elf").open("rb") as stream:
         (symbol,) = ELFFile(stream).get_section_by_name(".symtab").get_symbol_by_name(name)
-        return symbol["st_value"]
+        return symbol["st_value"] + kaslr_slide(machine)
 
 
 @pytest.mark.parametrize(("board", "smp"), ONE_HART)
@@ -313,7 +322,7 @@ def test_misaligned_atomic_reports_the_odd_address(board: Board, smp: int) -> No
     machine, panic = boot_with_fault("misaligned", board, smp)
     report = machine.report("unexpected panic report")
     assert panic.fields["reason"] in ("load-misaligned", "store-misaligned"), report
-    assert panic.int_field("addr") == kernel_symbol(board, "misaligned_target") + 1, report
+    assert panic.int_field("addr") == kernel_symbol(board, "misaligned_target", machine) + 1, report
     assert in_kernel_text(machine, panic.int_field("pc")), report
     assert called_functions(backtrace(machine, panic))[0] == "fault_inject_here", report
 

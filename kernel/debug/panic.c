@@ -183,9 +183,7 @@ void panic_end(void)
 void kernel_panic(const char *reason, const char *detail, ...)
 {
     panic_begin(reason);
-    /* The slide, for naming the report's addresses from the ELF (tools/symbolize). */
-    log_event("kernel", "panic", "reason=%s hart=%lu slide=0x%lx", reason, current_hart,
-              boot_info->kernel_slide);
+    log_event("kernel", "panic", "reason=%s hart=%lu", reason, current_hart);
     va_list args;
     va_start(args, detail);
     log_vdetail(detail, args);

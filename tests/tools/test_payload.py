@@ -19,7 +19,6 @@ from tools.test_elfcheck import kernel_headers
 from tools.test_elfcheck_user import ENTRY as USER_ENTRY
 from tools.test_elfcheck_user import user_headers
 
-
 # The kernel as linked, with its relocations: write_payload's third input.
 RELOCATABLE_KERNEL = built(VIRT, "kernel.elf")
 
