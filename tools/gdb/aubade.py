@@ -581,42 +581,35 @@ class Symbols(gdb.Command):
 class _KernelPlacement(gdb.Breakpoint):
     """Where the loader hands over (enter_kernel, loader/start.S), before the
     kernel's first instruction: the entry it jumps to (a1) against
-    kernel.elf's says where the kernel will run. Where that is its link
-    address (always, today) it never stops. Elsewhere it stops there, once,
-    and the stop handler reloads the kernel's symbols at the difference, so
-    that every breakpoint in the kernel lands where the kernel really runs."""
+    kernel.elf's says where the kernel will run, which KASLR makes a new
+    place each boot. Where that is not where the symbols are, it reloads
+    them at the difference and goes on without stopping, so that every
+    breakpoint in the kernel, set before or after, lands where the kernel
+    really runs."""
 
     def __init__(self) -> None:
         super().__init__("enter_kernel", internal=True)
-        self.delta = 0
 
     def stop(self) -> bool:
         # gdb reads a register as signed; the difference is one either way.
         distance = int(gdb.parse_and_eval("$a1")) - _elf_entry(_path("kernel"))
-        self.delta = (distance + (1 << 63)) % (1 << 64) - (1 << 63)
-        return self.delta != _kernel_delta[0]
+        delta = (distance + (1 << 63)) % (1 << 64) - (1 << 63)
+        if delta != _kernel_delta[0]:
+            _reload_kernel(delta)
+            gdb.write(
+                f"aubade: the loader places the kernel {delta:+#x} from its link address "
+                "(KASLR): its symbols are reloaded there\n"
+            )
+        return False
 
 
 # The offset kernel.elf's symbols are loaded at (0: its link address).
 _kernel_delta = [0]
 
 
-def _on_placement_stop(event: gdb.StopEvent) -> None:
-    if not isinstance(event, gdb.BreakpointEvent):
-        return
-    for breakpoint in event.breakpoints:
-        if isinstance(breakpoint, _KernelPlacement) and breakpoint.delta != _kernel_delta[0]:
-            _reload_kernel(breakpoint.delta)
-            gdb.write(
-                f"aubade: the loader places the kernel {breakpoint.delta:+#x} from its link "
-                "address: its symbols are reloaded there; continue\n"
-            )
-
-
 def _watch_kernel_placement() -> None:
     """Called by the gdbinit: the kernel's symbols follow where it is placed."""
     _KernelPlacement()
-    gdb.events.stop.connect(_on_placement_stop)
 
 
 def _elf_entry(path: str) -> int:
@@ -698,7 +691,9 @@ class BreakSecondary(gdb.Command):
 
         phys_start, virt_start, entry = _read_kernel(read)
         delta = phys_start - virt_start
-        self._load_entry_symbols(delta)
+        # The cut-out has kernel.elf's link addresses: where the kernel runs
+        # is delta away, and the link address a slide below that.
+        self._load_entry_symbols(delta + _kernel_delta[0])
         gdb.execute(f"break *{entry + delta:#x}")
         gdb.write(f"secondary_entry's physical alias: {entry + delta:#x} (virtual {entry:#x})\n")
 
