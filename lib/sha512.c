@@ -53,7 +53,7 @@ static uint64_t load_be64(const uint8_t *p)
 
 static void compress(void *chaining, const uint8_t *block)
 {
-    uint64_t *h = chaining;
+    uint64_t *chain = chaining;
     /* 1. The message schedule: the block's 16 words, then 64 more. */
     uint64_t w[80];
     for (int t = 0; t < 16; t++)
@@ -63,24 +63,35 @@ static void compress(void *chaining, const uint8_t *block)
         uint64_t s1 = rotr(w[t - 2], 19) ^ rotr(w[t - 2], 61) ^ w[t - 2] >> 6;
         w[t] = w[t - 16] + s0 + w[t - 7] + s1;
     }
-    /* 2. 80 rounds over working variables a..h, v[0]..v[7] here. */
-    uint64_t v[8];
-    for (int i = 0; i < 8; i++)
-        v[i] = h[i];
+    /* 2. 80 rounds over the working variables a..h (FIPS 180-4's
+     * names), each shifting them along by one: scalars, so that the
+     * compiler keeps them in registers. */
+    uint64_t a = chain[0], b = chain[1], c = chain[2], d = chain[3];
+    uint64_t e = chain[4], f = chain[5], g = chain[6], h = chain[7];
     for (int t = 0; t < 80; t++) {
-        uint64_t sum1 = rotr(v[4], 14) ^ rotr(v[4], 18) ^ rotr(v[4], 41);
-        uint64_t choose = (v[4] & v[5]) ^ (~v[4] & v[6]);
-        uint64_t t1 = v[7] + sum1 + choose + round_constants[t] + w[t];
-        uint64_t sum0 = rotr(v[0], 28) ^ rotr(v[0], 34) ^ rotr(v[0], 39);
-        uint64_t majority = (v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]);
-        for (int i = 7; i > 0; i--)
-            v[i] = v[i - 1];
-        v[4] += t1;
-        v[0] = t1 + sum0 + majority;
+        uint64_t sum1 = rotr(e, 14) ^ rotr(e, 18) ^ rotr(e, 41);
+        uint64_t choose = (e & f) ^ (~e & g);
+        uint64_t t1 = h + sum1 + choose + round_constants[t] + w[t];
+        uint64_t sum0 = rotr(a, 28) ^ rotr(a, 34) ^ rotr(a, 39);
+        uint64_t majority = (a & b) ^ (a & c) ^ (b & c);
+        h = g;
+        g = f;
+        f = e;
+        e = d + t1;
+        d = c;
+        c = b;
+        b = a;
+        a = t1 + sum0 + majority;
     }
     /* 3. Added into the chaining value. */
-    for (int i = 0; i < 8; i++)
-        h[i] += v[i];
+    chain[0] += a;
+    chain[1] += b;
+    chain[2] += c;
+    chain[3] += d;
+    chain[4] += e;
+    chain[5] += f;
+    chain[6] += g;
+    chain[7] += h;
 }
 
 static struct sha2_blocks blocks_of(struct sha512 *state)
