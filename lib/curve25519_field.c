@@ -12,6 +12,8 @@
 
 typedef unsigned __int128 u128;
 
+static const struct fe25519 zero;
+
 /* Brings limbs below 2^54 back below 2^52: each limb keeps 51 bits and
  * passes the rest up, the top one's times 19 to the bottom. */
 static void carry(struct fe25519 *a)
@@ -99,7 +101,6 @@ void fe25519_sub(struct fe25519 *out, const struct fe25519 *a, const struct fe25
 
 void fe25519_neg(struct fe25519 *out, const struct fe25519 *a)
 {
-    static const struct fe25519 zero;
     fe25519_sub(out, &zero, a);
 }
 
@@ -225,7 +226,6 @@ bool fe25519_equal(const struct fe25519 *a, const struct fe25519 *b)
 
 bool fe25519_is_zero(const struct fe25519 *a)
 {
-    static const struct fe25519 zero;
     return fe25519_equal(a, &zero);
 }
 

@@ -152,6 +152,13 @@ def test_updates_split_anywhere_give_the_one_shot_digest(lib: ctypes.CDLL, name:
 
 
 @pytest.mark.parametrize("name", VECTORS)
+def test_empty_message_may_be_null(lib: ctypes.CDLL, name: str) -> None:
+    digest = ctypes.create_string_buffer(hashlib.new(name).digest_size)
+    getattr(lib, name)(None, ctypes.c_size_t(0), digest)
+    assert digest.raw == hashlib.new(name).digest()
+
+
+@pytest.mark.parametrize("name", VECTORS)
 def test_byte_at_a_time_gives_the_one_shot_digest(lib: ctypes.CDLL, name: str) -> None:
     message = bytes(range(256)) * 2
     assert in_pieces(lib, name, [bytes([b]) for b in message]) == one_shot(lib, name, message)
