@@ -442,7 +442,7 @@ def test_signing_with_another_key_or_none_rebuilds_the_payload_and_the_loader(
         for name in ("a", "b"):
             result = scons(tree, f"key=tmp/{name}.key")
             assert result.returncode == 0, result.stdout + result.stderr
-            assert "Writing build/virt/payload_key.c" in result.stdout
+            assert "Writing build/virt/loader/payload_key.c" in result.stdout
             assert scons(tree, "-q", f"key=tmp/{name}.key").returncode == 0, "not up to date"
             signed[name] = unpack((tree / "build/virt/payload.bin").read_bytes())
         assert signed["a"].signed and signed["b"].signed
@@ -452,5 +452,5 @@ def test_signing_with_another_key_or_none_rebuilds_the_payload_and_the_loader(
         result = scons(tree)
     assert result.returncode == 0, result.stdout + result.stderr
     assert not unpack((tree / "build/virt/payload.bin").read_bytes()).signed
-    assert "payload_key_present = false" in (tree / "build/virt/payload_key.c").read_text()
+    assert "payload_key_present = false" in (tree / "build/virt/loader/payload_key.c").read_text()
     assert is_up_to_date(tree)

@@ -115,7 +115,7 @@ def verify_digest(public_key: bytes, digest: bytes, signature: bytes) -> bool:
 
 
 def render_c(public_key: bytes | None) -> str:
-    """build/BOARD/payload_key.c: the public key a loader requires, or none."""
+    """build/BOARD/loader/payload_key.c: the public key a loader requires, or none."""
     lines = [
         "/* Written by the build (tools/aubade/payloadkey.py): the key the loader",
         " * requires of the payload's signature, from `scons key=PATH`. */",
