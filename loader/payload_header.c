@@ -6,13 +6,9 @@
  *
  * Nothing is read before the digest holds: the SHA-256 of every byte but the
  * digest and signature fields, which sit at fixed offsets for that reason.
- * A loader built with a key (`scons key=PATH`, build/BOARD/payload_key.c)
+ * A loader built with a key (`scons key=PATH`, build/BOARD/loader/payload_key.c)
  * then requires the signature, Ed25519 over the digest, by that key.
  */
-#if __has_include(<aubade/ed25519.h>)
-#include <aubade/ed25519.h>
-#define HAVE_ED25519 1
-#endif
 #include <aubade/log.h>
 #include <aubade/sha2.h>
 #include <aubade/string.h>
@@ -39,9 +35,11 @@ _Static_assert(__builtin_offsetof(struct payload_header, digest) == 16, "payload
 _Static_assert(__builtin_offsetof(struct payload_header, signature) == 48, "payload.py's layout");
 _Static_assert(__builtin_offsetof(struct payload_header, entries) == 112, "payload.py's layout");
 
-/* The key the build gave (payloadkey.py writes them). */
+/* The key the build gave, and Ed25519's verdict by it over the digest
+ * (payloadkey.py writes them: Ed25519 is linked in only with a key). */
 extern const bool payload_key_present;
 extern const uint8_t payload_public_key[32];
+bool payload_signature_holds(const uint8_t signature[64], const uint8_t digest[32]);
 
 /* A key's name: the first 8 bytes of the SHA-256 of its 32 raw bytes, as 16
  * hex digits (payloadkey.fingerprint says the same). */
@@ -120,12 +118,7 @@ static void check_signature(const struct payload_header *header, uint64_t timeba
                      "payload is unsigned; this loader requires a signature by key %s",
                      fingerprint);
     uint64_t start = read_time();
-#ifdef HAVE_ED25519
-    bool good = ed25519_verify(header->signature, header->digest, sizeof(header->digest),
-                               payload_public_key);
-#else
-    bool good = false; /* until lib/ has Ed25519: no signature holds */
-#endif
+    bool good = payload_signature_holds(header->signature, header->digest);
     uint64_t took = read_time() - start;
     if (!good)
         loader_panic("payload-signature",

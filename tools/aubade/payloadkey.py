@@ -115,12 +115,17 @@ def verify_digest(public_key: bytes, digest: bytes, signature: bytes) -> bool:
 
 
 def render_c(public_key: bytes | None) -> str:
-    """build/BOARD/loader/payload_key.c: the public key a loader requires, or none."""
+    """build/BOARD/loader/payload_key.c: the public key a loader requires, or
+    none. Only a loader with a key calls Ed25519, so only it links it in
+    (4 KiB of code a loader without one does not carry)."""
     lines = [
         "/* Written by the build (tools/aubade/payloadkey.py): the key the loader",
         " * requires of the payload's signature, from `scons key=PATH`. */",
+        "#include <aubade/ed25519.h>",
         "#include <stdbool.h>",
         "#include <stdint.h>",
+        "",
+        "bool payload_signature_holds(const uint8_t signature[64], const uint8_t digest[32]);",
         "",
     ]
     if public_key is None:
@@ -128,6 +133,13 @@ def render_c(public_key: bytes | None) -> str:
             "/* No key= given: any payload whose digest holds is accepted. */",
             "const bool payload_key_present = false;",
             "const uint8_t payload_public_key[32] = {0};",
+            "",
+            "bool payload_signature_holds(const uint8_t signature[64], const uint8_t digest[32])",
+            "{",
+            "    (void)signature;",
+            "    (void)digest;",
+            "    return false;",
+            "}",
         ]
     else:
         if len(public_key) != PUBLIC_KEY_SIZE:
@@ -137,5 +149,10 @@ def render_c(public_key: bytes | None) -> str:
             f"/* Fingerprint {fingerprint(public_key)}. */",
             "const bool payload_key_present = true;",
             f"const uint8_t payload_public_key[32] = {{{octets}}};",
+            "",
+            "bool payload_signature_holds(const uint8_t signature[64], const uint8_t digest[32])",
+            "{",
+            "    return ed25519_verify(signature, digest, 32, payload_public_key);",
+            "}",
         ]
     return "\n".join(lines) + "\n"
