@@ -63,7 +63,8 @@ void machine_read_harts(struct machine *machine);
 void machine_read_chosen(struct machine *machine);
 
 /* The payload (payload_header.c): the ELFs the loader carries, as the build packed
- * them (tools/aubade/payload.py). */
+ * them (tools/aubade/payload.py), once its digest (and, with a key built in,
+ * its signature) holds. The time base makes the `us=` of its lines. */
 struct payload {
     const uint8_t *kernel;
     uint64_t kernel_size;
@@ -71,7 +72,7 @@ struct payload {
     uint64_t user_size;
 };
 
-void payload_open(struct payload *payload);
+void payload_open(struct payload *payload, uint64_t timebase_hz);
 
 /* The two ELFs checked with lib/elf's rules (check_elf.c): each described,
  * or a panic with reason=elf-... */

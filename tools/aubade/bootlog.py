@@ -46,6 +46,8 @@ KNOWN_EVENTS: frozenset[str] = frozenset(
         # Events added since, which the contract allows.
         "loader: identity",
         "loader: user",
+        "loader: payload",
+        "loader: verified",
         "loader: halt",
         "kernel: cmdline",
         "kernel: online",
