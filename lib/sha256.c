@@ -37,7 +37,7 @@ static uint32_t load_be32(const uint8_t *p)
 
 static void compress(void *chaining, const uint8_t *block)
 {
-    uint32_t *h = chaining;
+    uint32_t *chain = chaining;
     /* 1. The message schedule: the block's 16 words, then 48 more, each
      * mixed from four before it. */
     uint32_t w[64];
@@ -48,24 +48,35 @@ static void compress(void *chaining, const uint8_t *block)
         uint32_t s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ w[t - 2] >> 10;
         w[t] = w[t - 16] + s0 + w[t - 7] + s1;
     }
-    /* 2. 64 rounds over working variables a..h, v[0]..v[7] here. */
-    uint32_t v[8];
-    for (int i = 0; i < 8; i++)
-        v[i] = h[i];
+    /* 2. 64 rounds over the working variables a..h (FIPS 180-4's
+     * names), each shifting them along by one: scalars, so that the
+     * compiler keeps them in registers. */
+    uint32_t a = chain[0], b = chain[1], c = chain[2], d = chain[3];
+    uint32_t e = chain[4], f = chain[5], g = chain[6], h = chain[7];
     for (int t = 0; t < 64; t++) {
-        uint32_t sum1 = rotr(v[4], 6) ^ rotr(v[4], 11) ^ rotr(v[4], 25);
-        uint32_t choose = (v[4] & v[5]) ^ (~v[4] & v[6]);
-        uint32_t t1 = v[7] + sum1 + choose + round_constants[t] + w[t];
-        uint32_t sum0 = rotr(v[0], 2) ^ rotr(v[0], 13) ^ rotr(v[0], 22);
-        uint32_t majority = (v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]);
-        for (int i = 7; i > 0; i--)
-            v[i] = v[i - 1];
-        v[4] += t1;
-        v[0] = t1 + sum0 + majority;
+        uint32_t sum1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
+        uint32_t choose = (e & f) ^ (~e & g);
+        uint32_t t1 = h + sum1 + choose + round_constants[t] + w[t];
+        uint32_t sum0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22);
+        uint32_t majority = (a & b) ^ (a & c) ^ (b & c);
+        h = g;
+        g = f;
+        f = e;
+        e = d + t1;
+        d = c;
+        c = b;
+        b = a;
+        a = t1 + sum0 + majority;
     }
     /* 3. Added into the chaining value. */
-    for (int i = 0; i < 8; i++)
-        h[i] += v[i];
+    chain[0] += a;
+    chain[1] += b;
+    chain[2] += c;
+    chain[3] += d;
+    chain[4] += e;
+    chain[5] += f;
+    chain[6] += g;
+    chain[7] += h;
 }
 
 static struct sha2_blocks blocks_of(struct sha256 *state)

@@ -8,6 +8,8 @@
 
 void sha2_blocks_update(const struct sha2_blocks *blocks, const void *data, size_t size)
 {
+    if (size == 0)
+        return; /* data may be NULL, which even memcpy() of nothing may not take */
     const uint8_t *bytes = data;
     *blocks->total += size;
     /* 1. Top up a partial block, and compress it once it is whole. */

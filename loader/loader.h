@@ -68,7 +68,9 @@ void machine_read_harts(struct machine *machine);
 void machine_read_chosen(struct machine *machine);
 
 /* The payload (payload_header.c): the ELFs the loader carries, as the build packed
- * them (tools/aubade/payload.py), and the kernel's relocation table. */
+ * them (tools/aubade/payload.py), once its digest (and, with a key built in,
+ * its signature) holds, and the kernel's relocation table. The time base
+ * makes the `us=` of its lines. */
 struct payload {
     const uint8_t *kernel;
     uint64_t kernel_size;
@@ -80,7 +82,7 @@ struct payload {
     uint64_t relocation_count;
 };
 
-void payload_open(struct payload *payload);
+void payload_open(struct payload *payload, uint64_t timebase_hz);
 
 /* The two ELFs checked with lib/elf's rules (check_elf.c): each described,
  * or a panic with reason=elf-... */

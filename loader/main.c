@@ -107,11 +107,12 @@ static void find_memory(void)
 }
 
 /* 3. The kernel and the user program we carry, checked again: flash can
- *    corrupt what the build checked. The kernel copies the user program out
+ *    corrupt what the build checked. The payload's digest first (and its
+ *    signature, if we were built with a key), then the ELFs. The kernel copies the user program out
  *    of our image before it reclaims it (BootInfo's user_elf). */
 static void check_payload(void)
 {
-    payload_open(&payload);
+    payload_open(&payload, machine.timebase_hz);
     kernel_elf_check(&kernel, payload.kernel, payload.kernel_size);
     log_event("loader", "kernel", "entry=0x%lx segments=%u tls=%lu", kernel.entry,
               kernel.segment_count, kernel.has_tls ? kernel.tls.memsz : 0);

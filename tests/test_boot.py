@@ -19,6 +19,7 @@ from aubade.boards import Board
 from aubade.bootlog import Event
 from aubade.devicetree import DeviceTree
 from aubade.elfcheck import PAGE_SIZE, CheckedElf
+from aubade.payload import unpack
 
 # The phase tests: they read only the boot log, the build and the device
 # tree, so they run on a board at the end of a serial port as on QEMU.
@@ -209,6 +210,19 @@ def test_handoff_entry_equals_elf_entry_moved_by_the_slide(
     assert boot.event("loader", "kernel").int_field("entry") == kernel_elf.entry
     handoff = boot.event("loader", "handoff").int_field("entry")
     assert handoff == kernel_elf.entry + kaslr_slide(boot)
+
+
+def test_the_payload_digest_is_checked_first_and_is_the_builds(
+    boot: Boot, boot_config: BootConfig | SerialBootConfig
+) -> None:
+    """`loader: payload` names the digest the build wrote, before any ELF is read."""
+    data = built(boot_config.board, "payload.bin").read_bytes()
+    checked = boot.event("loader", "payload")
+    assert checked.field("sha256") == unpack(data).digest.hex()[:16]
+    assert checked.int_field("bytes") == len(data)
+    assert checked.int_field("us") >= 0
+    kinds = [event.kind for event in boot.all_events()]
+    assert kinds.index("loader: payload") < kinds.index("loader: kernel")
 
 
 # The user program the loader carries beside the kernel, and the kernel's copy.

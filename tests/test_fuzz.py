@@ -1,11 +1,12 @@
-"""The loader's device-tree and kernel-ELF parsers under libFuzzer.
+"""The loader's device-tree and kernel-ELF parsers, and Ed25519, under libFuzzer.
 
 A short campaign of `tools/fuzz` (the same script a person runs for a long
-one): both targets built for the host with AddressSanitizer and
-UndefinedBehaviorSanitizer, seeded with QEMU's device trees and the built
-kernel, fuzzed at once. Every input must be rejected with a reason or
-accepted safely; any crash fails the test with the script's report, which
-names the crash files.
+one): every target built for the host with AddressSanitizer and
+UndefinedBehaviorSanitizer, seeded with QEMU's device trees, the built
+kernel and spoilt signatures, fuzzed at once. Every input must be rejected
+with a reason or accepted safely (a signature only when it is the untouched
+one); any crash fails the test with the script's report, which names the
+crash files.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 The build never embeds a bad kernel ELF (tools/aubade/elfcheck.py refuses
 it), so the loader tests corrupt the payload inside a built Image, as flash
-might, and boot that: each ends in `loader: panic reason=...` and a non-zero
+might, and boot that (with the payload's digest made to hold again, or the
+digest check would stop them first): each ends in `loader: panic reason=...` and a non-zero
 QEMU exit status, never a hang; so do a device tree without memory and a
 command line longer than BootInfo holds. The kernel tests make the kernel fault on
 purpose (`fault=...` on the command line) and check the trap report, on
@@ -24,8 +25,8 @@ import fdt
 import pytest
 from configurations import CMDLINE_MAX, REPO, SIFIVE_U, SPIKE, TEST_LOG_DIR, VIRT, built
 from elftools.elf.elffile import ELFFile
+from harness.image_payload import ImagePayload
 
-from aubade import payload
 from aubade.boards import Board
 from aubade.bootlog import Event, select
 from aubade.elfcheck import PAGE_SIZE
@@ -46,17 +47,6 @@ BACKTRACE_FRAME = re.compile(r"^  #(\d+) 0x([0-9a-f]{16}) (\S+)$")
 SOURCE_LINE = re.compile(r" \((?P<path>[^ ()]+):(?P<line>\d+)\)$")
 # The 32-bit unimp that fault=illegal executes: csrrw zero, cycle, zero.
 UNIMP = 0xC0001073
-
-
-def elf_offsets() -> tuple[int, int]:
-    """Where the kernel ELF and the user ELF start in the Image: the payload's
-    symbol, less the load address, plus each one's offset in the payload."""
-    with LOADER_ELF.open("rb") as stream:
-        symbols = ELFFile(stream).get_section_by_name(".symtab")
-        (payload_start,) = symbols.get_symbol_by_name("payload_start")
-    start = payload_start["st_value"] - VIRT.load_address
-    unpacked = payload.unpack(IMAGE.read_bytes()[start:])
-    return start + unpacked.kernel_offset, start + unpacked.user_offset
 
 
 def load_headers(elf: bytearray) -> list[int]:
@@ -104,15 +94,19 @@ CORRUPTIONS: dict[str, tuple[Callable[[bytearray], None], str]] = {
 def corrupted_image(
     corrupt: Callable[[bytearray], None], path: Path, *, user: bool = False
 ) -> Path:
-    """The Image with its kernel ELF (or its user ELF) corrupted."""
-    image = bytearray(IMAGE.read_bytes())
-    kernel_start, user_start = elf_offsets()
-    start = user_start if user else kernel_start
-    elf = image[start:]
+    """The Image with its kernel ELF (or its user ELF) corrupted, and the
+    payload's digest made to hold again: these tests are of the ELF checks,
+    which come after the digest's (tests/test_payload_integrity.py)."""
+    image = ImagePayload.read(IMAGE, LOADER_ELF, VIRT)
+    unpacked = image.unpacked()
+    data = bytearray(image.data)
+    start = unpacked.user_offset if user else unpacked.kernel_offset
+    elf = data[start:]
     corrupt(elf)
-    image[start:] = elf
-    path.write_bytes(image)
-    return path
+    data[start:] = elf
+    image.replace(bytes(data))
+    image.redigest()
+    return image.write(path)
 
 
 def boot_until_panic(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 from elftools.elf.elffile import ELFFile
 
-from aubade import boards, buildoptions, sdimage
+from aubade import boards, buildoptions, payloadkey, sdimage
 from aubade.image import read_header
 from aubade.payload import unpack
 
@@ -384,3 +385,72 @@ def test_listinit_prints_the_hierarchy_and_the_call_orders(tree: Path) -> None:
     result = scons(tree, "listinit")
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout == (REPO / "tests/golden/listinit.txt").read_text()
+
+
+def test_keygen_writes_a_key_pair_and_never_overwrites_it(tmp_path: Path) -> None:
+    """No build: keygen alone, in the developer's tree, writing only under tmp_path."""
+    private = tmp_path / "keys" / "a.key"
+    result = scons(REPO, "keygen", f"key={private}")
+    assert result.returncode == 0, result.stdout + result.stderr
+    fingerprint = payloadkey.fingerprint(
+        payloadkey.raw_public_key(payloadkey.load_private_key(private))
+    )
+    assert f"{private}: Ed25519 private key {fingerprint}" in result.stdout
+    assert stat.S_IMODE(private.stat().st_mode) == 0o600
+    assert (tmp_path / "keys" / "a.key.pub").is_file()
+    before = private.read_bytes()
+
+    again = scons(REPO, "keygen", f"key={private}")
+
+    assert again.returncode == 2, again.stdout + again.stderr
+    assert f"scons: keygen: {private} exists: keygen never overwrites a key" in again.stdout
+    assert private.read_bytes() == before
+
+
+def test_keygen_without_a_key_path_says_what_it_needs() -> None:
+    result = scons(REPO, "keygen")
+    assert result.returncode == 2
+    assert "scons: keygen needs key=PATH" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("contents", "message"),
+    [(None, "cannot read it"), (b"-----BEGIN PRIVATE KEY-----\n", "not an unencrypted PEM")],
+    ids=["missing", "not-a-key"],
+)
+def test_a_key_that_cannot_sign_stops_the_build_naming_the_file(
+    tmp_path: Path, contents: bytes | None, message: str
+) -> None:
+    key = tmp_path / "bad.key"
+    if contents is not None:
+        key.write_bytes(contents)
+    result = scons(REPO, "-n", f"key={key}")
+    assert result.returncode == 2
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith("scons: key=")]
+    assert line.startswith(f"scons: key={key}: {message}"), line
+    assert f"`scons keygen key={key}`" in line
+    assert "gcc" not in result.stdout
+
+
+def test_signing_with_another_key_or_none_rebuilds_the_payload_and_the_loader(
+    tree: Path,
+) -> None:
+    assert scons(tree, "keygen", "key=tmp/a.key").returncode == 0
+    assert scons(tree, "keygen", "key=tmp/b.key").returncode == 0
+    try:
+        signed = {}
+        for name in ("a", "b"):
+            result = scons(tree, f"key=tmp/{name}.key")
+            assert result.returncode == 0, result.stdout + result.stderr
+            assert "Writing build/virt/loader/payload_key.c" in result.stdout
+            assert scons(tree, "-q", f"key=tmp/{name}.key").returncode == 0, "not up to date"
+            signed[name] = unpack((tree / "build/virt/payload.bin").read_bytes())
+        assert signed["a"].signed and signed["b"].signed
+        assert signed["a"].digest == signed["b"].digest
+        assert signed["a"].signature != signed["b"].signature
+    finally:
+        result = scons(tree)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not unpack((tree / "build/virt/payload.bin").read_bytes()).signed
+    assert "payload_key_present = false" in (tree / "build/virt/loader/payload_key.c").read_text()
+    assert is_up_to_date(tree)

@@ -29,11 +29,13 @@ HOST_CC = "clang-14"
 BUILD = f"build/{DEFAULT_BOARD}"
 # user/SConscript compiles these two of lib/ again, for U-mode.
 USER_SHARED = ("lib/fmt.c", "lib/string.c")
-# Written by the build and compiled by it: `scons compiledb` writes the first
-# two; the second symbol table comes from the kernel's first link, so it
-# exists only after a build.
+# Written by the build and compiled by it: `scons compiledb` writes all but
+# the second symbol table, which comes from the kernel's first link, so it
+# exists only after a build. (The loader's payload_key.c holds the key= the
+# loader requires, or none.)
 GENERATED = {
     "kernel": {f"{BUILD}/kernel/init_table.c"},
+    "loader": {f"{BUILD}/loader/payload_key.c"},
     "symbols": {f"{BUILD}/ksyms.empty.S", f"{BUILD}/ksyms.S"},
 }
 MADE_BY_A_BUILD_ONLY = {f"{BUILD}/ksyms.S"}
@@ -65,7 +67,7 @@ def expected_compiles(tree: Path) -> dict[str, set[str]]:
     return {
         "kernel": tree_files(tree, "kernel", *c_and_assembly) | GENERATED["kernel"],
         "symbols": GENERATED["symbols"],
-        "loader": tree_files(tree, "loader", *c_and_assembly),
+        "loader": tree_files(tree, "loader", *c_and_assembly) | GENERATED["loader"],
         "lib": tree_files(tree, "lib", *c_and_assembly),
         "user": tree_files(tree, "user", *c_and_assembly) | set(USER_SHARED),
         "host": tree_files(tree, "host", *c_and_assembly) | host_sources(tree),

@@ -47,6 +47,8 @@ KNOWN_EVENTS: frozenset[str] = frozenset(
         "loader: identity",
         "loader: user",
         "loader: kaslr",
+        "loader: payload",
+        "loader: verified",
         "loader: halt",
         "kernel: cmdline",
         "kernel: online",

@@ -27,6 +27,7 @@ TARGETS: dict[str, str] = {
     "listinit": "print the init tokens and the order of the init calls",
     "boardcheck": "build/host/boardcheck, for the host (tools/boardcheck runs it)",
     "compiledb": "compile_commands.json at the top, for clangd: every compile, this board",
+    "keygen": "write an Ed25519 key pair for key=: PATH (private, 0600) and PATH.pub; no overwrite",
 }
 """The named targets (SCons aliases), each with its one line of help."""
 
@@ -111,6 +112,12 @@ def options() -> tuple[Option, ...]:
             "a device tree file for the SD image, for a board whose U-Boot has none that fits",
             None,
             any_value="the path of a .dtb file",
+        ),
+        Option(
+            "key",
+            "sign the payload with this Ed25519 key; the loader then requires it (keygen: new)",
+            None,
+            any_value="a private key file (PEM); none: unsigned, any intact payload boots",
         ),
     )
 
