@@ -216,9 +216,21 @@ def test_start_is_in_each_program_and_a_file_picks_one(boot_run: GdbRun) -> None
     )
 
 
+def console_slide(console: str) -> int:
+    """The KASLR slide the boot's loader chose, from its `loader: kaslr` line."""
+    return int(re.search(r"loader: kaslr slide=0x([0-9a-f]+)", console)[1], 16)
+
+
 def test_symbols_are_where_bootinfo_puts_the_kernel(boot_run: GdbRun) -> None:
+    # The placement breakpoint reloaded them at the slide before kernel_main.
     section = boot_run.section("kernel-main")
-    assert "kernel at its link address 0xffffffff80000000: symbols are right" in section, section
+    slide = console_slide(boot_run.console)
+    assert slide > 0, boot_run.console
+    running = 0xFFFFFFFF80000000 + slide
+    expected = f"kernel at {slide:+#x} from its link address, {running:#x}: symbols are right"
+    assert expected in section, section
+    reloaded = f"places the kernel {slide:+#x} from its link address (KASLR)"
+    assert reloaded in boot_run.transcript, boot_run.transcript
 
 
 def test_log_shows_the_line_being_written(boot_run: GdbRun) -> None:
@@ -348,5 +360,7 @@ def test_symbols_follow_a_kernel_placed_away_from_its_link_address(tmp_path: Pat
             )
         )
         output = run_gdb(replace(server, gdbinit=moved), "continue", "info address kernel_main")
-    assert "places the kernel -0x1000 from its link address" in output, output
-    assert f"function at address {linked - 0x1000:#x}." in output, output
+        slide = console_slide(server.output())
+    # Where the loader put the kernel (its slide), less the 0x1000 the ELF lies by.
+    assert f"places the kernel {slide - 0x1000:+#x} from its link address" in output, output
+    assert f"function at address {linked + slide - 0x1000:#x}." in output, output

@@ -171,3 +171,16 @@ def parse_events(text: str) -> list[Event]:
 def select(events: Iterable[Event], component: str, name: str) -> list[Event]:
     """The events of one kind, in log order."""
     return [event for event in events if event.component == component and event.name == name]
+
+
+def kaslr_slide(event: Event | None) -> int:
+    """What the loader added to every kernel address, from its `loader:
+    kaslr` event: names from kernel.elf fit an address less this. 0 for
+    a log without the event (a boot stopped before it, an older loader)."""
+    return event.int_field("slide") if event is not None and event.kind == "loader: kaslr" else 0
+
+
+def boot_slide(text: str) -> int:
+    """kaslr_slide of the last boot in a console log."""
+    found = select(parse_events(text), "loader", "kaslr")
+    return kaslr_slide(found[-1] if found else None)

@@ -116,9 +116,12 @@ class Labeller:
     """Where the firmware runs: DRAM below the Image's load address."""
     lines: LineTable = EMPTY
     """The kernel's source lines; without them, names only."""
+    slide: int = 0
+    """Where this boot's kernel runs less its link address (KASLR's slide,
+    aubade.bootlog.boot_slide): the table has link addresses."""
 
     def label(self, address: int, return_address: bool = False) -> str:
-        named = describe(self.table, self.lines, address, return_address)
+        named = describe(self.table, self.lines, address - self.slide, return_address)
         if named is not None:
             return named
         if address in self.firmware:
@@ -128,11 +131,11 @@ class Labeller:
         return "?"
 
     def in_kernel(self, address: int) -> bool:
-        return name(self.table, address) is not None
+        return name(self.table, address - self.slide) is not None
 
     def at_entry(self, address: int) -> bool:
         """Whether `address` is the first instruction of a kernel function."""
-        found = lookup(self.table, address)
+        found = lookup(self.table, address - self.slide)
         return found is not None and found[1] == 0
 
 

@@ -62,11 +62,12 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NoReturn
 
 from aubade.boards import Board, NotEmulatedError, UnknownBoardError, load_board
+from aubade.bootlog import boot_slide
 from aubade.hartdump import Labeller, dump_harts
 from aubade.ksyms import Function, KsymsError, functions
 from aubade.machine import BootFailure, Machine
@@ -331,7 +332,8 @@ def run_boot(
             # No end by the deadline, and QEMU still runs (a read finds no end
             # of the console): look inside before leaving the block kills it.
             if time.monotonic() >= deadline and console.read(0):
-                dump = _hart_dump(monitor_path, labeller)
+                slid = replace(labeller, slide=boot_slide(console.text))
+                dump = _hart_dump(monitor_path, slid)
             text = console.text
     except BootFailure as error:
         # Only power-on raises it here (no wait is made): its report's first

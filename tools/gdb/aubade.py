@@ -551,13 +551,12 @@ class Log(gdb.Command):
 class Symbols(gdb.Command):
     """aubade-symbols: reloads kernel.elf's symbols where the running boot put the kernel.
 
-    The symbols are loaded at kernel.elf's link address. The loader maps the
-    kernel at BootInfo's kernel_virt.start: today always the link address
-    (0xffffffff80000000, offset 0), so this is not needed. Should the loader
-    ever place the kernel elsewhere (a randomized base), run it once the
-    kernel has BootInfo (from kernel_main on): it reads kernel_virt.start,
-    and, when that differs from the ELF's, reloads the symbols at the
-    difference (`add-symbol-file kernel.elf -o DELTA`)."""
+    The loader maps the kernel at BootInfo's kernel_virt.start, its link
+    address plus KASLR's slide, and the breakpoint at its handoff reloads the
+    symbols there on its own. For a session attached after the handoff, run
+    it once the kernel has BootInfo (from kernel_main on): it reads
+    kernel_virt.start, and, when that differs from where the symbols are,
+    reloads them at the difference (`symbol-file kernel.elf -o DELTA`)."""
 
     def __init__(self) -> None:
         super().__init__("aubade-symbols", gdb.COMMAND_FILES)
