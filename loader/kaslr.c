@@ -142,10 +142,16 @@ void kaslr_choose(struct kaslr *kaslr, const struct machine *machine,
     if (cmdline_find(machine->bootargs, "kaslr.slide", &value)) {
         uint64_t slide;
         if (!parse_hex(value, &slide) || slide % ELF_PAGE_SIZE ||
-            slide / ELF_PAGE_SIZE >= kernel_choices(kernel))
+            slide / ELF_PAGE_SIZE >= kernel_choices(kernel)) {
+            /* The value alone, not the rest of the line after it. */
+            char word[24] = "";
+            for (size_t i = 0; value && i + 1 < sizeof(word) && value[i] && value[i] != ' ' &&
+                               value[i] != '\t';
+                 i++)
+                word[i] = value[i];
             loader_panic("bad-cmdline", "kaslr.slide=%s: want 0x-hex, a multiple of 0x%lx up to 0x%lx",
-                         value ? value : "", ELF_PAGE_SIZE,
-                         (kernel_choices(kernel) - 1) * ELF_PAGE_SIZE);
+                         word, ELF_PAGE_SIZE, (kernel_choices(kernel) - 1) * ELF_PAGE_SIZE);
+        }
         kaslr->slide = slide;
         kaslr->kernel_bits = 0;
         kaslr->source = "cmdline";

@@ -41,8 +41,11 @@ POWEROFF_BOOT: tuple[BootStep, ...] = (
     BootStep("loader", "start", timeout=30),
     BootStep("loader", "memory", timeout=5, repeats=True),
     BootStep("loader", "reserved", timeout=5, repeats=True),
+    # The payload's digest holds (a board's slow hash may take a while).
+    BootStep("loader", "payload", timeout=10),
     BootStep("loader", "kernel", timeout=5),
     BootStep("loader", "user", timeout=5),
+    BootStep("loader", "kaslr", timeout=5),
     BootStep("loader", "map", timeout=5, repeats=True),
     BootStep("loader", "harts", timeout=5),
     BootStep("loader", "percpu", timeout=5, repeats=True),
