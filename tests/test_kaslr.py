@@ -21,11 +21,11 @@ import fdt
 import pytest
 from configurations import SIFIVE_U, TEST_LOG_DIR, VIRT, built
 from harness.boot import KTEST_BOOT, POWEROFF_BOOT, Boot, BootStep, run_boot
+from test_panics import boot_until_panic
 
 from aubade.bootlog import Event
 from aubade.elfcheck import PAGE_SIZE, CheckedElf, check_kernel_elf
 from aubade.ktap import parse_ktap
-from aubade.machine import Machine
 from aubade.qemu import QemuConfig, dump_device_tree
 from aubade.qemu_target import QemuTarget
 
@@ -186,18 +186,8 @@ def test_a_slide_the_layout_cannot_take_is_refused_by_name(value: str) -> None:
     if value == "largest+page":
         value = hex(forced_slides()["largest"] + PAGE_SIZE)
     config = replace(CONFIG, append=f"kaslr.slide={value} poweroff")
-    machine = Machine(
-        f"kaslr-bad-slide-{value}",
-        QemuTarget(config),
-        TEST_LOG_DIR / f"kaslr-bad-slide-{value}.log",
-    )
-    try:
-        machine.power_on()
-        panic = machine.wait_for("loader", "panic", timeout=30)
-        status = machine.wait_exit(timeout=10)
-    finally:
-        machine.close()
+    machine, panic = boot_until_panic(f"kaslr-bad-slide-{value}", config, "loader")
     report = machine.report("unexpected refusal")
     assert panic.field("reason") == "bad-cmdline", report
     assert f"kaslr.slide={value}: want 0x-hex" in "\n".join(machine.lines), report
-    assert status not in (0, None), report
+    assert "kernel: early" not in "\n".join(machine.lines), report
