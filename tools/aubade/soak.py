@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import signal
 import statistics
 import sys
 import tempfile
@@ -524,6 +525,17 @@ def main(argv: Sequence[str]) -> int:
     tallies = {config.text: Tally(config.text) for config in configs}
     progress = _Progress(len(boots))
     fleet = Fleet()
+    # Ctrl-C stops the fleet from its handler and lets the boots end, rather
+    # than raise KeyboardInterrupt wherever the main thread is: raised inside
+    # concurrent.futures while it holds a future's lock, it would leave that
+    # lock held, and every worker finishing a boot would wait on it forever.
+    interrupted = threading.Event()
+
+    def on_interrupt(signum: int, frame: object) -> None:
+        interrupted.set()
+        fleet.stop()
+
+    previous_handler = signal.signal(signal.SIGINT, on_interrupt)
     with (
         tempfile.TemporaryDirectory(prefix="aubade-soak-") as monitor_dir,
         ThreadPoolExecutor(arguments.jobs) as pool,
@@ -542,20 +554,22 @@ def main(argv: Sequence[str]) -> int:
                 for number, config in enumerate(boots, start=1)
             ]
             for future in as_completed(futures):
+                if interrupted.is_set():
+                    break
                 result = future.result()
                 tallies[result.config.text].add(result)
                 if result.verdict.outcome is Outcome.PASSED:
                     progress.passed()
                 else:
                     progress.did_not_pass(result, write_logs(result, logs))
-        except KeyboardInterrupt:
+        finally:
             fleet.stop()
+            signal.signal(signal.SIGINT, previous_handler)
+        if interrupted.is_set():
             pool.shutdown(cancel_futures=True)
             progress.finish()
             print("soak: interrupted; every QEMU killed", file=sys.stderr)
             return 130
-        finally:
-            fleet.stop()
     progress.finish()
     print(format_table(list(tallies.values())))
     if any(tally.passed < tally.boots for tally in tallies.values()):
