@@ -1,0 +1,1 @@
+"""Pictures of a boot, drawn from its console log."""
