@@ -389,7 +389,7 @@ def _legend(picture: _Picture, top: float, hatch: dw.Pattern) -> float:
 
 def _background(
     picture: _Picture, lanes_top: float, lanes_bottom: float, header_top: float
-) -> list:
+) -> list[dw.DrawingElement]:
     """The phases' shading and the barriers' and marks' lines, under the bars."""
     times = picture.times
     elements: list[dw.DrawingElement] = []
