@@ -1,1 +1,1 @@
-"""Pictures of a boot, drawn from its console log."""
+"""Pictures of a boot, drawn from its serial log (issue 19)."""
