@@ -23,11 +23,12 @@ from hypothesis import strategies as st
 
 from aubade.bootlog import parse_events, select
 from aubade.bootmap.boottimes import NO_INITCALLS, boot_times
-from aubade.bootmap.timeline import FILE_NAME, LabelBox, draw_timeline
+from aubade.bootmap.labels import overlaps
+from aubade.bootmap.timeline import FILE_NAME, draw_timeline
 from tools.pngpixels import pixels
 
 DATA = Path(__file__).parent / "data" / "bootmap"
-LOGS = {smp: (DATA / f"boot-smp{smp}-initcall.log").read_text() for smp in (2, 8)}
+LOGS = {smp: (DATA / f"smp{smp}-initcall.log").read_text() for smp in (2, 8)}
 SVG = "{http://www.w3.org/2000/svg}"
 CALLOUT = re.compile(r"(?P<fn>\S+) \+(?P<more>\d+)")
 logs = pytest.mark.parametrize("smp", sorted(LOGS))
@@ -36,25 +37,12 @@ logs = pytest.mark.parametrize("smp", sorted(LOGS))
 def texts(svg: Path) -> list[str]:
     """Every <text> of the SVG: what a reader sees written."""
     root = ElementTree.parse(svg).getroot()
-    return [element.text or "" for element in root.iter(f"{SVG}text")]
+    return [(element.text or "").strip() for element in root.iter(f"{SVG}text")]
 
 
 def titles(svg: Path) -> list[str]:
     root = ElementTree.parse(svg).getroot()
     return [element.text or "" for element in root.iter(f"{SVG}title")]
-
-
-def overlapping(boxes: tuple[LabelBox, ...]) -> list[tuple[LabelBox, LabelBox]]:
-    return [
-        (first, second)
-        for index, first in enumerate(boxes)
-        for second in boxes[index + 1 :]
-        if first.file == second.file
-        and first.x < second.x + second.width
-        and second.x < first.x + first.width
-        and first.y < second.y + second.height
-        and second.y < first.y + first.height
-    ]
 
 
 @logs
@@ -124,7 +112,7 @@ def test_barriers_are_lines_named_by_their_token(smp: int, tmp_path: Path) -> No
 def test_no_two_labels_overlap(smp: int, tmp_path: Path) -> None:
     drawn = draw_timeline(LOGS[smp], tmp_path)
     assert len(drawn.labels) > 50
-    assert overlapping(drawn.labels) == []
+    assert overlaps(drawn.labels) == []
 
 
 def test_the_same_log_draws_the_same_bytes(tmp_path: Path) -> None:
@@ -154,7 +142,7 @@ def test_a_log_cut_short_says_what_it_lacks(tmp_path: Path) -> None:
     lines = LOGS[8].splitlines()
     drawn = draw_timeline("\n".join(lines[: len(lines) // 2]), tmp_path)
     assert any("kernel: init" in fact for fact in drawn.missing)
-    assert overlapping(drawn.labels) == []
+    assert overlaps(drawn.labels) == []
 
 
 @pytest.mark.parametrize("log", ["", "\n\n", "OpenSBI v1.1\n", "[    0.1] loader: start"])
@@ -187,4 +175,4 @@ def test_garbage_never_raises(log: str) -> None:
     with tempfile.TemporaryDirectory() as out_dir:
         drawn = draw_timeline(log, Path(out_dir))
         assert drawn.files[0].is_file()
-        assert overlapping(drawn.labels) == []
+        assert overlaps(drawn.labels) == []

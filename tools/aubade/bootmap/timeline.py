@@ -25,6 +25,9 @@ from pathlib import Path
 import drawsvg as dw
 
 from aubade.bootmap.boottimes import BootTimes, Call, boot_times
+from aubade.bootmap.labels import LabelBox, Placer, box_for
+from aubade.bootmap.memory import Drawn
+from aubade.bootmap.picture import MONOSPACE, printable
 
 FILE_NAME = "timeline.svg"
 
@@ -34,12 +37,6 @@ LEFT = 120
 RIGHT = 30
 TITLE_HEIGHT = 30
 FONT_SIZE = 11
-CHAR_WIDTH = FONT_SIZE * 0.6
-"""A monospace glyph's advance is 0.6 em in DejaVu Sans Mono, Liberation
-Mono and Courier: labels are measured with it."""
-PAD = 3
-LABEL_HEIGHT = FONT_SIZE + 2
-ROW_HEIGHT = LABEL_HEIGHT + 3
 BAR_HEIGHT = 18
 LANE_SPACING = 8
 CLUSTER_PIXELS = 6.0
@@ -47,6 +44,10 @@ CLUSTER_PIXELS = 6.0
 GAP_SECONDS = 0.001
 """Time between two calls on a lane from which it is drawn hatched."""
 MINIMUM_SPAN_SECONDS = 0.001
+LONGEST_TITLE = 300
+"""Characters of a tooltip: a field of a garbled log can be any length."""
+LONGEST_LANE_LABEL = 16
+"""Characters of a lane's label, so that it stays left of the lanes."""
 
 PHASE_COLOURS = {
     "Early": "#e8f0fe",
@@ -61,27 +62,7 @@ LOADER_COLOUR = "#5f6368"
 GAP_COLOUR = "#d93025"
 BARRIER_COLOUR = "#3c4043"
 MARK_COLOUR = "#188038"
-
-
-@dataclass(frozen=True)
-class LabelBox:
-    """Where a label's text is drawn: its file, text and box (top left, size)."""
-
-    file: str
-    text: str
-    x: float
-    y: float
-    width: float
-    height: float
-
-
-@dataclass(frozen=True)
-class Drawn:
-    """What a drawing wrote, what the log did not say, and its labels' boxes."""
-
-    files: tuple[Path, ...]
-    missing: tuple[str, ...]
-    labels: tuple[LabelBox, ...]
+TEXT_COLOUR = "#202124"
 
 
 def _r(value: float) -> float:
@@ -89,33 +70,20 @@ def _r(value: float) -> float:
     return round(value, 2)
 
 
-def _text_width(text: str) -> float:
-    return len(text) * CHAR_WIDTH + 2 * PAD
+def _spaced(text: str) -> str:
+    """A label as placed: a space either side, so that two labels side by
+    side in a row (boxes may touch) never read as one word."""
+    return f" {printable(text)} "
 
 
-@dataclass
-class _Rows:
-    """Rows of labels: a label goes into the first row it fits in."""
+def _box(text: str, centre: float, top: float) -> LabelBox:
+    """The box of a label centred on `centre`, its top at `top`."""
+    box = box_for(FILE_NAME, _spaced(text), 0, top, FONT_SIZE)
+    return LabelBox(box.file, box.text, _r(centre - box.width / 2), _r(top), box.width, box.height)
 
-    taken: list[list[tuple[float, float]]] = field(default_factory=list)
 
-    def place(self, x0: float, x1: float) -> int:
-        for index, row in enumerate(self.taken):
-            if all(x1 + PAD <= start or x0 >= end + PAD for start, end in row):
-                row.append((x0, x1))
-                return index
-        self.taken.append([(x0, x1)])
-        return len(self.taken) - 1
-
-    def fits(self, row: int, x0: float, x1: float) -> bool:
-        if row >= len(self.taken):
-            return True
-        return all(x1 + PAD <= start or x0 >= end + PAD for start, end in self.taken[row])
-
-    def take(self, row: int, x0: float, x1: float) -> None:
-        while len(self.taken) <= row:
-            self.taken.append([])
-        self.taken[row].append((x0, x1))
+def _free(box: LabelBox, placer: Placer) -> bool:
+    return not any(box.intersects(other) for other in placer.placed)
 
 
 @dataclass
@@ -138,93 +106,108 @@ class _Picture:
     def ms(self, time: float) -> float:
         return (time - self.times.start) * 1000
 
-    def label(
-        self,
-        text: str,
-        x: float,
-        y: float,
-        colour: str = "#202124",
-        anchor_middle: bool = False,
-        into: list[dw.DrawingElement] | None = None,
-    ) -> None:
-        """Text in a box of LABEL_HEIGHT whose top left is (x, y), or whose
-        top centre is (x, y) with anchor_middle."""
-        width = _text_width(text)
-        left = x - width / 2 if anchor_middle else x
-        self.labels.append(LabelBox(FILE_NAME, text, _r(left), _r(y), _r(width), LABEL_HEIGHT))
-        (self.elements if into is None else into).append(
-            dw.Text(
-                text,
-                FONT_SIZE,
-                _r(left + PAD),
-                _r(y + LABEL_HEIGHT - 3),
-                fill=colour,
-                font_family="monospace",
-            )
+    def text(
+        self, box: LabelBox, colour: str = TEXT_COLOUR, into: list[dw.DrawingElement] | None = None
+    ) -> dw.Text:
+        """Draw a placed label's text in its box, and keep its box."""
+        self.labels.append(box)
+        element = dw.Text(
+            box.text,
+            FONT_SIZE,
+            _r(box.x),
+            _r(box.baseline),
+            fill=colour,
+            font_family=MONOSPACE,
+            xml__space="preserve",
         )
+        (self.elements if into is None else into).append(element)
+        return element
 
 
-def _clamped_left(centre: float, width: float) -> float:
-    return min(max(centre - width / 2, LEFT), WIDTH - RIGHT - width)
+def _clamped_centre(centre: float, width: float) -> float:
+    """A centre that keeps a label of this width over the lanes."""
+    return min(max(centre, LEFT + width / 2), WIDTH - RIGHT - width / 2)
 
 
 def _header(picture: _Picture, top: float) -> float:
-    """Phase names, barrier tokens and marks above the lanes, in rows so
-    that none overlaps; returns the header's bottom."""
+    """Phase names, barrier tokens and marks above the lanes, each pushed
+    down past the ones before it; returns the header's bottom."""
     times = picture.times
     items: list[tuple[str, float, str]] = [
-        (phase.name, (picture.x(phase.start) + picture.x(phase.end)) / 2, "#202124")
+        (phase.name, (picture.x(phase.start) + picture.x(phase.end)) / 2, TEXT_COLOUR)
         for phase in times.phases
     ]
     items += [
         (barrier.token, picture.x(barrier.time), BARRIER_COLOUR) for barrier in times.barriers
     ]
     items += [(mark.name, picture.x(mark.time), MARK_COLOUR) for mark in times.marks]
-    rows = _Rows()
+    placer = Placer(FILE_NAME)
+    bottom = top
     for text, centre, colour in items:
-        width = _text_width(text)
-        left = _clamped_left(centre, width)
-        row = rows.place(left, left + width)
-        picture.label(text, left, top + row * ROW_HEIGHT, colour)
-    return top + len(rows.taken) * ROW_HEIGHT
+        wanted = _box(text, centre, top)
+        box = placer.place(
+            wanted.text, _clamped_centre(centre, wanted.width) - wanted.width / 2, top, FONT_SIZE
+        )
+        picture.text(box, colour)
+        bottom = max(bottom, box.bottom)
+    return bottom
 
 
 def _bar_title(call: Call, picture: _Picture) -> str:
     us = round((call.end - call.start) * 1e6)
     how = " (made before the console: reported by init_trace, placed end to end)"
-    return (
+    return printable(
         f"{call.fn} (token {call.token}) hart {call.hart}: {us} us, "
         f"{picture.ms(call.start):.3f}-{picture.ms(call.end):.3f} ms"
-        + (how if call.reported_late else "")
+        + (how if call.reported_late else ""),
+        LONGEST_TITLE,
     )
+
+
+def _inside(
+    picture: _Picture,
+    placer: Placer,
+    texts: list[dw.DrawingElement],
+    candidates: Sequence[str],
+    x0: float,
+    x1: float,
+    top: float,
+    colour: str,
+) -> bool:
+    """Write the first of the candidates that fits between x0 and x1 and
+    meets no label of the lane; False when none does."""
+    for text in dict.fromkeys(candidates):
+        box = _box(text, (x0 + x1) / 2, top)
+        if box.width <= x1 - x0 and _free(box, placer):
+            placer.placed.append(box)
+            picture.text(box, colour, texts)
+            return True
+    return False
 
 
 def _lane(picture: _Picture, hart: int, top: float, hatch: dw.Pattern) -> float:
     """One hart's bars, gaps and labels from `top`; returns the lane's bottom."""
     times = picture.times
     calls = [call for call in times.calls if call.hart == hart]
-    bar_rows = _Rows()
+    placer = Placer(FILE_NAME)
     boxes: list[dw.DrawingElement] = []
     texts: list[dw.DrawingElement] = []
-    bar_top, bar_bottom = top, top + BAR_HEIGHT
-    text_top = top + (BAR_HEIGHT - LABEL_HEIGHT) / 2
-    label = "hart" + f" {hart}" + (" (boot)" if hart == times.boot_hart else "")
-    picture.label(label, 8, text_top, into=texts)
+    bar_bottom = top + BAR_HEIGHT
+    text_top = top + (BAR_HEIGHT - FONT_SIZE * 1.25) / 2
+    name = printable(f"hart {hart}", LONGEST_LANE_LABEL)
+    if hart == times.boot_hart and len(name) + 7 <= LONGEST_LANE_LABEL:
+        name += " (boot)"
+    picture.text(box_for(FILE_NAME, name, 8, _r(text_top), FONT_SIZE), into=texts)
 
     spans: list[tuple[float, float]] = []
     if times.loader is not None and hart == times.boot_hart:
         x0, x1 = picture.x(times.loader.start), picture.x(times.loader.end)
-        rect = dw.Rectangle(_r(x0), bar_top, _r(max(x1 - x0, 1)), BAR_HEIGHT, fill=LOADER_COLOUR)
+        rect = dw.Rectangle(_r(x0), top, _r(max(x1 - x0, 1)), BAR_HEIGHT, fill=LOADER_COLOUR)
         loader_ms = picture.ms(times.loader.end) - picture.ms(times.loader.start)
         rect.append_title(f"the loader: {loader_ms:.3f} ms, loader: start to loader: handoff")
         boxes.append(rect)
         spans.append((times.loader.start, times.loader.end))
-        text = "loader"
-        if _text_width(text) <= x1 - x0:
-            centre = (x0 + x1) / 2
-            width = _text_width(text)
-            bar_rows.take(0, centre - width / 2, centre + width / 2)
-            picture.label(text, centre, text_top, "#ffffff", anchor_middle=True, into=texts)
+        _inside(picture, placer, texts, ["loader"], x0, x1, text_top, "#ffffff")
 
     narrow: list[tuple[float, float, Call]] = []
     for call in calls:
@@ -233,56 +216,44 @@ def _lane(picture: _Picture, hart: int, top: float, hatch: dw.Pattern) -> float:
         colour = WAIT_COLOUR if call.is_barrier else CALL_COLOUR
         if call.reported_late and not call.is_barrier:
             colour = LATE_CALL_COLOUR
-        rect = dw.Rectangle(_r(x0), bar_top, _r(max(x1 - x0, 1)), BAR_HEIGHT, fill=colour)
+        rect = dw.Rectangle(_r(x0), top, _r(max(x1 - x0, 1)), BAR_HEIGHT, fill=colour)
         rect.append_title(_bar_title(call, picture))
         boxes.append(rect)
         if call.is_barrier:
             continue
-        for text in dict.fromkeys((call.fn, call.token)):
-            width = _text_width(text)
-            centre = (x0 + x1) / 2
-            if width <= x1 - x0 and bar_rows.fits(0, centre - width / 2, centre + width / 2):
-                bar_rows.take(0, centre - width / 2, centre + width / 2)
-                picture.label(text, centre, text_top, "#ffffff", anchor_middle=True, into=texts)
-                break
-        else:
+        if not _inside(picture, placer, texts, [call.fn, call.token], x0, x1, text_top, "#ffffff"):
             narrow.append((x0, x1, call))
 
-    _gaps(picture, spans, bar_top, hatch, bar_rows, boxes, texts, text_top)
-    rows = _callouts(picture, narrow, bar_bottom, texts)
+    _gaps(picture, spans, top, hatch, placer, boxes, texts)
+    bottom = _callouts(picture, narrow, bar_bottom, placer, texts)
     picture.elements.extend(boxes)
     picture.elements.extend(texts)
-    return bar_bottom + 3 + rows * ROW_HEIGHT + LANE_SPACING
+    return max(bottom, bar_bottom) + LANE_SPACING
 
 
 def _gaps(
     picture: _Picture,
     spans: list[tuple[float, float]],
-    bar_top: float,
+    top: float,
     hatch: dw.Pattern,
-    bar_rows: _Rows,
+    placer: Placer,
     boxes: list[dw.DrawingElement],
     texts: list[dw.DrawingElement],
-    text_top: float,
 ) -> None:
     """Hatch the time between one bar's end and the next one's start, when
     it is GAP_SECONDS or more, with its length where it fits."""
+    text_top = top + (BAR_HEIGHT - FONT_SIZE * 1.25) / 2
     reached: float | None = None
     for start, end in sorted(spans):
         if reached is not None and start - reached >= GAP_SECONDS:
             x0, x1 = picture.x(reached), picture.x(start)
             length = (start - reached) * 1000
             rect = dw.Rectangle(
-                _r(x0), bar_top, _r(max(x1 - x0, 1)), BAR_HEIGHT, fill=hatch, stroke=GAP_COLOUR
+                _r(x0), top, _r(max(x1 - x0, 1)), BAR_HEIGHT, fill=hatch, stroke=GAP_COLOUR
             )
             rect.append_title(f"{length:.3f} ms between calls on this hart")
             boxes.append(rect)
-            text = f"{length:.1f} ms"
-            width = _text_width(text)
-            centre = (x0 + x1) / 2
-            if width <= x1 - x0 and bar_rows.fits(0, centre - width / 2, centre + width / 2):
-                bar_rows.take(0, centre - width / 2, centre + width / 2)
-                picture.label(text, centre, text_top, GAP_COLOUR, anchor_middle=True, into=texts)
+            _inside(picture, placer, texts, [f"{length:.1f} ms"], x0, x1, text_top, GAP_COLOUR)
         reached = end if reached is None else max(reached, end)
 
 
@@ -306,27 +277,28 @@ def _callouts(
     picture: _Picture,
     narrow: list[tuple[float, float, Call]],
     bar_bottom: float,
+    placer: Placer,
     texts: list[dw.DrawingElement],
-) -> int:
-    """Callouts for the calls too narrow for their names, in rows below the
-    lane; returns how many rows they took."""
-    rows = _Rows()
+) -> float:
+    """Callouts for the calls too narrow for their names, below the lane,
+    each pushed down past the ones before it; returns their bottom."""
+    bottom = bar_bottom
     for cluster in _clusters(narrow):
         calls = [call for _, _, call in cluster]
-        text = callout_text(calls)
-        width = _text_width(text)
         centre = (min(x0 for x0, _, _ in cluster) + max(x1 for _, x1, _ in cluster)) / 2
-        left = _clamped_left(centre, width)
-        row = rows.place(left, left + width)
-        top = bar_bottom + 3 + row * ROW_HEIGHT
-        leader = dw.Line(
-            _r(centre), bar_bottom, _r(centre), _r(top), stroke="#9aa0a6", stroke_width=0.5
+        wanted = _box(callout_text(calls), centre, bar_bottom + 3)
+        left = _clamped_centre(centre, wanted.width) - wanted.width / 2
+        box = placer.place(wanted.text, left, bar_bottom + 3, FONT_SIZE)
+        texts.append(
+            dw.Line(
+                _r(centre), bar_bottom, _r(centre), _r(box.y), stroke="#9aa0a6", stroke_width=0.5
+            )
         )
-        texts.append(leader)
-        before = len(texts)
-        picture.label(text, left, top, into=texts)
-        texts[before].append_title("\n".join(_bar_title(call, picture) for call in calls))
-    return len(rows.taken)
+        picture.text(box, into=texts).append_title(
+            "\n".join(_bar_title(call, picture) for call in calls)
+        )
+        bottom = max(bottom, box.bottom)
+    return bottom
 
 
 def _axis(picture: _Picture, top: float) -> float:
@@ -338,53 +310,44 @@ def _axis(picture: _Picture, top: float) -> float:
         for candidate in (1, 2, 5)
         if candidate * scale / span_ms * picture.plot_width >= 70
     )
-    picture.elements.append(
-        dw.Line(LEFT, top, WIDTH - RIGHT, top, stroke="#202124", stroke_width=1)
-    )
-    tick = 0.0
+    picture.elements.append(dw.Line(LEFT, top, WIDTH - RIGHT, top, stroke=TEXT_COLOUR))
     index = 0
-    while tick <= span_ms + 1e-9:
+    while (tick := index * step) <= span_ms + 1e-9:
         x = LEFT + tick / span_ms * picture.plot_width
-        picture.elements.append(dw.Line(_r(x), top, _r(x), top + 4, stroke="#202124"))
-        text = f"{tick:g}"
-        picture.label(text, x, top + 5, anchor_middle=True)
+        picture.elements.append(dw.Line(_r(x), top, _r(x), top + 4, stroke=TEXT_COLOUR))
+        picture.text(_box(f"{tick:g}", x, top + 5))
         index += 1
-        tick = index * step
-    picture.label(
-        "ms since loader: start",
-        LEFT + picture.plot_width / 2,
-        top + 5 + ROW_HEIGHT,
-        anchor_middle=True,
-    )
-    return top + 5 + 2 * ROW_HEIGHT
+    unit = _box("ms since loader: start", LEFT + picture.plot_width / 2, top + 20)
+    picture.text(unit)
+    return unit.bottom + 4
 
 
 def _legend(picture: _Picture, top: float, hatch: dw.Pattern) -> float:
-    entries: list[tuple[str, dict[str, str]]] = [
-        ("loader", {"fill": LOADER_COLOUR}),
-        ("init call", {"fill": CALL_COLOUR}),
-        ("init call made before the console (placed end to end)", {"fill": LATE_CALL_COLOUR}),
-        ("smp_barrier: waiting for the other harts", {"fill": WAIT_COLOUR}),
-        (f"{GAP_SECONDS * 1000:g} ms or more between calls", {"fill": "", "stroke": GAP_COLOUR}),
-        *((f"{name} phase", {"fill": colour}) for name, colour in PHASE_COLOURS.items()),
+    entries: list[tuple[str, str | dw.Pattern, str]] = [
+        ("loader", LOADER_COLOUR, "none"),
+        ("init call", CALL_COLOUR, "none"),
+        ("init call made before the console (placed end to end)", LATE_CALL_COLOUR, "none"),
+        ("smp_barrier: waiting for the other harts", WAIT_COLOUR, "none"),
+        (f"{GAP_SECONDS * 1000:g} ms or more between calls", hatch, GAP_COLOUR),
+        *((f"{name} phase", colour, "none") for name, colour in PHASE_COLOURS.items()),
     ]
+    height = FONT_SIZE * 1.25 + 2
     x, y = float(LEFT), top
-    for text, style in entries:
-        width = 14 + _text_width(text) + 12
-        if x + width > WIDTH - RIGHT:
-            x, y = float(LEFT), y + ROW_HEIGHT
-        fill = hatch if style["fill"] == "" else style["fill"]
-        picture.elements.append(
-            dw.Rectangle(_r(x), _r(y + 1), 12, 11, fill=fill, stroke=style.get("stroke", "none"))
-        )
-        picture.label(text, x + 14, y)
-        x += width
-    x, y = float(LEFT), y + ROW_HEIGHT
+    for text, fill, stroke in entries:
+        box = box_for(FILE_NAME, _spaced(text), x + 14, y, FONT_SIZE)
+        if box.right > WIDTH - RIGHT:
+            x, y = float(LEFT), y + height
+            box = box_for(FILE_NAME, _spaced(text), x + 14, y, FONT_SIZE)
+        picture.elements.append(dw.Rectangle(_r(x), _r(y + 1.5), 12, 11, fill=fill, stroke=stroke))
+        picture.text(LabelBox(box.file, box.text, _r(box.x), _r(box.y), box.width, box.height))
+        x = box.right + 12
+    y += height
     picture.elements.append(
-        dw.Line(_r(x + 6), _r(y), _r(x + 6), _r(y + 12), stroke=BARRIER_COLOUR, stroke_width=1.5)
+        dw.Line(LEFT + 6, _r(y), LEFT + 6, _r(y + 12), stroke=BARRIER_COLOUR, stroke_width=1.5)
     )
-    picture.label("barrier: where its last hart left it (its token above)", x + 14, y)
-    return y + ROW_HEIGHT
+    barrier = "barrier: where its last hart left it (its token above)"
+    picture.text(box_for(FILE_NAME, _spaced(barrier), LEFT + 14, _r(y), FONT_SIZE))
+    return y + height
 
 
 def _background(
@@ -410,8 +373,8 @@ def _background(
         x = _r(picture.x(barrier.time))
         line = dw.Line(x, header_top, x, _r(lanes_bottom), stroke=BARRIER_COLOUR, stroke_width=1.5)
         line.append_title(
-            f"barrier {barrier.token}: left by its last hart at {picture.ms(barrier.time):.3f} ms"
-            f" ({barrier.harts} harts reported it)"
+            f"barrier {printable(barrier.token, LONGEST_TITLE)}: left by its last hart"
+            f" at {picture.ms(barrier.time):.3f} ms ({barrier.harts} harts reported it)"
         )
         elements.append(line)
     for mark in times.marks:
@@ -434,11 +397,8 @@ def draw_timeline(text: str, out_dir: Path) -> Drawn:
     hatch.append(dw.Line(0, 0, 0, 6, stroke=GAP_COLOUR, stroke_width=1.5))
 
     total_ms = picture.ms(times.end)
-    picture.label(
-        f"Boot timeline: {len(times.harts)} harts, {total_ms:.1f} ms from loader: start",
-        LEFT,
-        8,
-    )
+    title = f"Boot timeline: {len(times.harts)} harts, {total_ms:.1f} ms from loader: start"
+    picture.text(box_for(FILE_NAME, _spaced(title), LEFT, 8, FONT_SIZE))
     header_top = TITLE_HEIGHT
     lanes_top = _header(picture, header_top) + 8
     before_lanes = len(picture.elements)
@@ -452,8 +412,10 @@ def draw_timeline(text: str, out_dir: Path) -> Drawn:
     y = _axis(picture, lanes_bottom + 2)
     y = _legend(picture, y + 4, hatch)
     for fact in times.missing:
-        picture.label(f"not in this log: {fact}", LEFT, y, GAP_COLOUR)
-        y += ROW_HEIGHT
+        box = box_for(FILE_NAME, _spaced(f"not in this log: {fact}"), LEFT, _r(y), FONT_SIZE)
+        picture.text(box, GAP_COLOUR)
+        y = box.bottom + 2
+    y = _r(max([y, *(box.bottom for box in picture.labels)]))
 
     drawing = dw.Drawing(WIDTH, _r(y + 8))
     drawing.append(dw.Rectangle(0, 0, WIDTH, _r(y + 8), fill="#ffffff"))
