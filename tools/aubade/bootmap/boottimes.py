@@ -207,7 +207,7 @@ def _phases(events: list[Event], end: float, missing: list[str]) -> list[Span]:
     kinds = ["kernel: early", "kernel: online", "kernel: late", "kernel: sched"]
     for kind, bound in zip(kinds, bounds, strict=True):
         if bound is None:
-            missing.append(f"no {kind}: the phases it bounds are not drawn")
+            missing.append(f"no `{kind}` line: the phases it bounds are not drawn")
     times = [None if bound is None else bound.time for bound in bounds] + [end]
     phases = []
     for index, name in enumerate(names):
@@ -243,17 +243,19 @@ def boot_times(text: str) -> BootTimes:
         missing.append("no boot log events: not a console log of an Aubade boot")
     harts, listed = _harts(events)
     if events and not listed:
-        missing.append("no loader: harts: lanes only for the harts other lines name")
+        missing.append("no `loader: harts` line: lanes only for the harts other lines name")
     start_event = _first(events, "loader: start")
     boot_hart = _int(start_event, "hart") if start_event is not None else None
     if events and start_event is None:
-        missing.append("no loader: start: the time axis starts at the first event")
+        missing.append("no `loader: start` line: the time axis starts at the first event")
     calls = _calls(events)
     if events and not any(event.kind == "init: call" for event in events):
         missing.append(NO_INITCALLS)
     marks = _marks(lines)
     if events and not any(mark.name == "kernel: init" for mark in marks):
-        missing.append("no kernel: init: the boot did not reach the init task (log cut short?)")
+        missing.append(
+            "no `kernel: init` line: the boot did not reach the init task (log cut short?)"
+        )
 
     start = (
         start_event.time if start_event is not None else min((e.time for e in events), default=0)
@@ -270,7 +272,7 @@ def boot_times(text: str) -> BootTimes:
     if start_event is not None and handoff is not None and handoff.time >= start_event.time:
         loader = Span("loader", start_event.time, handoff.time)
     elif events:
-        missing.append("no loader: handoff: the loader's span is not drawn")
+        missing.append("no `loader: handoff` line: the loader's span is not drawn")
     phases = _phases(events, end, missing) if events else []
     return BootTimes(
         harts=tuple(harts),
