@@ -150,7 +150,11 @@ def _loader(facts: BootFacts, name: str, missing: list[str]) -> tuple[Picture, l
     captions = [start, *_bank_captions(facts), SCALE_NOTE]
     picture = Picture(name, "Boot step 1: the loader reads physical memory at reset", captions)
     areas = _partition(facts.banks, facts.reserved)
-    _, column = picture.columns(None, areas, ("physical memory", ""))
+    _, column = picture.columns(None, areas, ("", "physical memory"))
+    for area in facts.reserved:
+        if area.kind == "loader":
+            # Firmware jumped to the loader's first byte (its _start).
+            picture.marker(column, area.start, "firmware jumps here, to the loader", "right")
     return picture, [column]
 
 
@@ -245,7 +249,12 @@ def _reclaim_caption(facts: BootFacts) -> str:
 def _reclaim(facts: BootFacts, name: str, missing: list[str]) -> tuple[Picture, list]:
     captions = [_reclaim_caption(facts), *_bank_captions(facts), SCALE_NOTE]
     picture = Picture(name, "Boot step 4: the kernel reclaims the loader's memory", captions)
-    _, column = picture.columns(None, facts.regions, ("physical memory", ""))
+    _, column = picture.columns(None, facts.regions, ("", "physical memory"))
+    for area in facts.reserved:
+        if area.kind == "loader":
+            # Free now: the one part of the reclaim the regions do not name.
+            text = f"the loader was here: {area.start:#x} · {human_size(area.size)}"
+            picture.marker(column, area.start, text, "right")
     return picture, [column]
 
 
