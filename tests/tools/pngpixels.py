@@ -1,49 +1,52 @@
-"""The pixels of a PNG, read with the standard library alone.
+"""Read a PNG's pixels without a dependency: enough to tell a blank picture.
 
-Enough of PNG for what rsvg-convert writes (8-bit RGBA or RGB, not
-interlaced), so that a test can tell a drawn picture from a blank one
-without an imaging library the project does not otherwise need.
+Handles what rsvg-convert writes: 8-bit RGB or RGBA, not interlaced, in
+one or more IDAT chunks, each row behind one of PNG's five filters.
 """
 
 from __future__ import annotations
 
 import struct
 import zlib
+from pathlib import Path
 
-SIGNATURE = b"\x89PNG\r\n\x1a\n"
-CHANNELS = {2: 3, 6: 4}
-"""Colour type to bytes a pixel: RGB, RGBA."""
+_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_CHANNELS = {2: 3, 6: 4}  # colour type: RGB, RGBA
 
 
 def _paeth(left: int, up: int, up_left: int) -> int:
     estimate = left + up - up_left
-    distances = (abs(estimate - left), abs(estimate - up), abs(estimate - up_left))
-    return (left, up, up_left)[distances.index(min(distances))]
+    near_left, near_up, near_up_left = (
+        abs(estimate - left),
+        abs(estimate - up),
+        abs(estimate - up_left),
+    )
+    if near_left <= near_up and near_left <= near_up_left:
+        return left
+    return up if near_up <= near_up_left else up_left
 
 
-def pixels(png: bytes) -> list[tuple[int, ...]]:
-    """Every pixel, row by row, as a tuple of its channels."""
-    if not png.startswith(SIGNATURE):
-        raise ValueError("not a PNG file")
-    offset = len(SIGNATURE)
-    data = b""
+def pixels(path: Path) -> list[tuple[int, ...]]:
+    """Every pixel of the image, row by row, as channel tuples."""
+    data = path.read_bytes()
+    assert data.startswith(_SIGNATURE), f"{path} is not a PNG"
+    offset, compressed = len(_SIGNATURE), b""
     width = height = channels = 0
-    while offset < len(png):
-        (length,) = struct.unpack(">I", png[offset : offset + 4])
-        kind = png[offset + 4 : offset + 8]
-        body = png[offset + 8 : offset + 8 + length]
-        offset += 12 + length
+    while offset < len(data):
+        (length,) = struct.unpack(">I", data[offset : offset + 4])
+        kind = data[offset + 4 : offset + 8]
+        body = data[offset + 8 : offset + 8 + length]
         if kind == b"IHDR":
             width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", body)
-            if depth != 8 or colour not in CHANNELS or interlace:
-                raise ValueError(f"unsupported PNG: depth {depth}, colour type {colour}")
-            channels = CHANNELS[colour]
+            assert depth == 8 and colour in _CHANNELS and interlace == 0, "a PNG this reader lacks"
+            channels = _CHANNELS[colour]
         elif kind == b"IDAT":
-            data += body
-    raw = zlib.decompress(data)
+            compressed += body
+        offset += 12 + length
+    raw = zlib.decompress(compressed)
     stride = width * channels
     previous = bytearray(stride)
-    result: list[tuple[int, ...]] = []
+    found: list[tuple[int, ...]] = []
     for row in range(height):
         start = row * (stride + 1)
         kind, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
@@ -51,8 +54,8 @@ def pixels(png: bytes) -> list[tuple[int, ...]]:
             left = line[index - channels] if index >= channels else 0
             up = previous[index]
             up_left = previous[index - channels] if index >= channels else 0
-            predicted = (0, left, up, (left + up) // 2, _paeth(left, up, up_left))[kind]
-            line[index] = (line[index] + predicted) & 0xFF
-        result += [tuple(line[i : i + channels]) for i in range(0, stride, channels)]
+            predictor = (0, left, up, (left + up) // 2, _paeth(left, up, up_left))[kind]
+            line[index] = (line[index] + predictor) & 0xFF
+        found += [tuple(line[i : i + channels]) for i in range(0, stride, channels)]
         previous = line
-    return result
+    return found

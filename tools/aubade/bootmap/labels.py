@@ -94,9 +94,19 @@ def overlaps(boxes: Iterable[LabelBox]) -> list[tuple[LabelBox, LabelBox]]:
 class Placer:
     """Puts labels where asked, or lower, so that none covers one placed before."""
 
+    BAND = 64.0
+    """Placed boxes are filed by horizontal bands this tall, so that a new
+    label is checked against its neighbours, not every label of a picture
+    (a garbled log can name thousands of ranges)."""
+
     def __init__(self, file: str) -> None:
         self.file = file
         self.placed: list[LabelBox] = []
+        self._bands: dict[int, list[LabelBox]] = {}
+
+    def _near(self, box: LabelBox) -> list[LabelBox]:
+        first, last = int(box.y // self.BAND), int(box.bottom // self.BAND)
+        return [other for band in range(first, last + 1) for other in self._bands.get(band, [])]
 
     def place(
         self,
@@ -113,10 +123,12 @@ class Placer:
         reads next to the region it names (a leader line joins them)."""
         box = box_for(self.file, text, x, top, font_size, anchor)
         while True:
-            blocking = [other for other in self.placed if box.intersects(other)]
+            blocking = [other for other in self._near(box) if box.intersects(other)]
             if not blocking:
                 break
             lowest = max(other.bottom for other in blocking)
             box = LabelBox(box.file, box.text, box.x, lowest, box.width, box.height)
         self.placed.append(box)
+        for band in range(int(box.y // self.BAND), int(box.bottom // self.BAND) + 1):
+            self._bands.setdefault(band, []).append(box)
         return box

@@ -72,7 +72,9 @@ def draw_boot_steps(text: str, out_dir: Path) -> Drawn:
     files: list[Path] = []
     labels: list[LabelBox] = []
     missing = list(facts.missing)
-    steps: list[tuple[str, Callable[[BootFacts, str, list[str]], tuple[Picture, list]]]] = [
+    steps: list[
+        tuple[str, Callable[[BootFacts, str, list[str]], tuple[Picture, list[Column | None]]]]
+    ] = [
         ("boot-1-loader.svg", _loader),
         ("boot-2-mapping.svg", _mapping),
         ("boot-3-handoff.svg", _handoff),
@@ -141,7 +143,7 @@ def _kaslr_caption(facts: BootFacts) -> list[str]:
     ]
 
 
-def _loader(facts: BootFacts, name: str, missing: list[str]) -> tuple[Picture, list]:
+def _loader(facts: BootFacts, name: str, missing: list[str]) -> tuple[Picture, list[Column | None]]:
     start = (
         f"hart {facts.boot_hart} runs the loader, MMU off; device tree at {facts.dtb:#x}."
         if facts.boot_hart is not None and facts.dtb is not None
@@ -150,7 +152,11 @@ def _loader(facts: BootFacts, name: str, missing: list[str]) -> tuple[Picture, l
     captions = [start, *_bank_captions(facts), SCALE_NOTE]
     picture = Picture(name, "Boot step 1: the loader reads physical memory at reset", captions)
     areas = _partition(facts.banks, facts.reserved)
-    _, column = picture.columns(None, areas, ("physical memory", ""))
+    _, column = picture.columns(None, areas, ("", "physical memory"))
+    for area in facts.reserved:
+        if area.kind == "loader":
+            # Firmware jumped to the loader's first byte (its _start).
+            picture.marker(column, area.start, "firmware jumps here, to the loader", "right")
     return picture, [column]
 
 
@@ -164,7 +170,9 @@ def _virtual_loader(facts: BootFacts) -> list[Range]:
     ]
 
 
-def _mapping_picture(facts: BootFacts, name: str, title: str, extra: list[str]) -> tuple:
+def _mapping_picture(
+    facts: BootFacts, name: str, title: str, extra: list[str]
+) -> tuple[Picture, Column | None, Column]:
     captions = [
         "The loader builds the page tables: each band joins a virtual range to the "
         "physical memory it maps.",
@@ -196,13 +204,17 @@ def _direct_bands(picture: Picture, facts: BootFacts, left: Column | None, right
         picture.band(left, (bank.start, bank.end), right, virt, "direct")
 
 
-def _mapping(facts: BootFacts, name: str, missing: list[str]) -> tuple[Picture, list]:
+def _mapping(
+    facts: BootFacts, name: str, missing: list[str]
+) -> tuple[Picture, list[Column | None]]:
     title = "Boot step 2: the loader maps itself, the kernel, the harts and DRAM"
     picture, left, right = _mapping_picture(facts, name, title, [])
     return picture, [left, right]
 
 
-def _handoff(facts: BootFacts, name: str, missing: list[str]) -> tuple[Picture, list]:
+def _handoff(
+    facts: BootFacts, name: str, missing: list[str]
+) -> tuple[Picture, list[Column | None]]:
     boot = [cpu for cpu in facts.percpu if cpu.hart == facts.boot_hart]
     extra = [
         "satp on, then a jump to the kernel's entry with a0 = BootInfo (in the direct map), "
@@ -242,14 +254,23 @@ def _reclaim_caption(facts: BootFacts) -> str:
     )
 
 
-def _reclaim(facts: BootFacts, name: str, missing: list[str]) -> tuple[Picture, list]:
+def _reclaim(
+    facts: BootFacts, name: str, missing: list[str]
+) -> tuple[Picture, list[Column | None]]:
     captions = [_reclaim_caption(facts), *_bank_captions(facts), SCALE_NOTE]
     picture = Picture(name, "Boot step 4: the kernel reclaims the loader's memory", captions)
-    _, column = picture.columns(None, facts.regions, ("physical memory", ""))
+    _, column = picture.columns(None, facts.regions, ("", "physical memory"))
+    for area in facts.reserved:
+        if area.kind == "loader":
+            # Free now: the one part of the reclaim the regions do not name.
+            text = f"the loader was here: {area.start:#x} · {human_size(area.size)}"
+            picture.marker(column, area.start, text, "right")
     return picture, [column]
 
 
-def _running(facts: BootFacts, name: str, missing: list[str]) -> tuple[Picture, list]:
+def _running(
+    facts: BootFacts, name: str, missing: list[str]
+) -> tuple[Picture, list[Column | None]]:
     captions = [
         "The kernel's own page tables: no identity map, nothing in the lower half.",
         *_kaslr_caption(facts),

@@ -153,7 +153,7 @@ class Picture:
         return left_column, right_column
 
     def _heading(self, column: Column | None, text: str, top: float) -> None:
-        if column is not None:
+        if column is not None and text:
             box = self.placer.place(printable(text), column.x, top, HEADING_SIZE)
             self._draw_label(box, HEADING_SIZE, SANS, bold=True)
 
