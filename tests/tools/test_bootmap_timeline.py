@@ -57,7 +57,7 @@ def test_renders_to_a_picture_that_is_not_blank(smp: int, tmp_path: Path) -> Non
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    seen = pixels(png.read_bytes())
+    seen = pixels(png)
     colours = Counter(seen)
     background, most = colours.most_common(1)[0]
     # The bars, phases and text cover a good part of it, in many colours.
