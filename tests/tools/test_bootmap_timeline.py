@@ -176,3 +176,12 @@ def test_garbage_never_raises(log: str) -> None:
         drawn = draw_timeline(log, Path(out_dir))
         assert drawn.files[0].is_file()
         assert overlaps(drawn.labels) == []
+
+
+def test_a_log_naming_more_harts_than_qemu_has_gets_512_lanes(tmp_path: Path) -> None:
+    ids = ",".join(map(str, range(600)))
+    log = f"[    0.010000] loader: start hart=3 dtb=0x1\n[    0.020000] loader: harts ids={ids}\n"
+    drawn = draw_timeline(log, tmp_path)
+    written = texts(drawn.files[0])
+    assert "hart 511" in written and "hart 512" not in written
+    assert "600 harts named: lanes for the first 512 only" in drawn.missing

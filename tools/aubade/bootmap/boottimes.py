@@ -19,6 +19,8 @@ BARRIER_FN = "smp_barrier"
 TRACE_FN = "init_trace_start"
 """The init call that reports the calls made before the console existed."""
 PROMPT = "aubade>"
+MAX_LANES = 512
+"""QEMU's most harts (and `smp=`'s): a garbled log naming more gets no more lanes."""
 
 _AXIS_EVENTS = frozenset(
     {"loader: handoff", "kernel: early", "kernel: online", "kernel: late", "kernel: sched"}
@@ -242,6 +244,9 @@ def boot_times(text: str) -> BootTimes:
     if not events:
         missing.append("no boot log events: not a console log of an Aubade boot")
     harts, listed = _harts(events)
+    if len(harts) > MAX_LANES:
+        missing.append(f"{len(harts)} harts named: lanes for the first {MAX_LANES} only")
+        harts = harts[:MAX_LANES]
     if events and not listed:
         missing.append("no `loader: harts` line: lanes only for the harts other lines name")
     start_event = _first(events, "loader: start")

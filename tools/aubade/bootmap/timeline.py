@@ -305,10 +305,13 @@ def _axis(picture: _Picture, top: float) -> float:
     """Ticks in ms at a round step at least 70 px apart; returns the bottom."""
     span_ms = max(picture.times.end - picture.times.start, MINIMUM_SPAN_SECONDS) * 1000
     step = next(
-        candidate * scale
-        for scale in (10.0**exponent for exponent in range(-3, 9))
-        for candidate in (1, 2, 5)
-        if candidate * scale / span_ms * picture.plot_width >= 70
+        (
+            candidate * scale
+            for scale in (10.0**exponent for exponent in range(-3, 9))
+            for candidate in (1, 2, 5)
+            if candidate * scale / span_ms * picture.plot_width >= 70
+        ),
+        span_ms,
     )
     picture.elements.append(dw.Line(LEFT, top, WIDTH - RIGHT, top, stroke=TEXT_COLOUR))
     index = 0
