@@ -185,3 +185,14 @@ def test_a_log_naming_more_harts_than_qemu_has_gets_512_lanes(tmp_path: Path) ->
     written = texts(drawn.files[0])
     assert "hart 511" in written and "hart 512" not in written
     assert "600 harts named: lanes for the first 512 only" in drawn.missing
+
+
+def test_the_axis_reaches_to_pid_1_and_the_prompt(tmp_path: Path) -> None:
+    poweroff = "[    0.110580] kernel: poweroff status=ok cpu=0"
+    shell = "[    0.118000] proc: start pid=1 parent=0 entry=0x10000 sp=0x3fff cpu=0\naubade> "
+    log = LOGS[2].replace(poweroff, shell)
+    times = boot_times(log)
+    assert [mark.name for mark in times.marks] == ["kernel: init", "proc: start", "aubade>"]
+    assert times.end == pytest.approx(0.118)
+    written = texts(draw_timeline(log, tmp_path).files[0])
+    assert {"kernel: init", "proc: start", "aubade>"} <= set(written)
