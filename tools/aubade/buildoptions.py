@@ -28,6 +28,10 @@ TARGETS: dict[str, str] = {
     "boardcheck": "build/host/boardcheck, for the host (tools/boardcheck runs it)",
     "compiledb": "compile_commands.json at the top, for clangd: every compile, this board",
     "keygen": "write an Ed25519 key pair for key=: PATH (private, 0600) and PATH.pub; no overwrite",
+    "bootmap": "build, boot once in QEMU with initcall_debug (smp=, mem=), draw the boot's"
+    " pictures and keep its log in build/BOARD/bootmap/",
+    "bootmap-docs": "boot virt with -smp 2 as bootmap does, into docs/img/: the log and"
+    " pictures docs/boot.md shows",
 }
 """The named targets (SCons aliases), each with its one line of help."""
 
@@ -88,14 +92,14 @@ def options() -> tuple[Option, ...]:
         ),
         Option(
             "smp",
-            "harts for `scons run`, `debugserver` and `debug` (QEMU -smp)",
+            "harts for `scons run`, `debugserver`, `debug` and `bootmap` (QEMU -smp)",
             None,
             any_value="a whole number from 1; none: the board's",
             check=_whole_number("smp", 1, 512),
         ),
         Option(
             "mem",
-            "memory for `scons run`, `debugserver` and `debug` (QEMU -m)",
+            "memory for `scons run`, `debugserver`, `debug` and `bootmap` (QEMU -m)",
             None,
             any_value="a size such as 512M or 2G; none: the board's",
             check=_memory_size,
