@@ -13,6 +13,7 @@ import html
 import re
 import shutil
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -46,6 +47,7 @@ pre.command { white-space: pre-wrap; background: #f4f4f4; padding: 4px; }
 .check.failed .outcome { color: #b00; font-weight: bold; }
 .check.skipped .outcome { color: #888; }
 .check.passed .outcome { color: #080; }
+summary { cursor: pointer; margin: 0.5em 0; }
 .pictures img { max-width: 100%; border: 1px solid #ddd; margin: 4px 0; }
 """
 
@@ -216,15 +218,33 @@ def _section(section: Section) -> str:
             f"<h3>Checks</h3>{_checks(section.checks)}",
             failure,
             f'<h3>Pictures</h3><div class="pictures">{section.pictures}</div>',
-            f'<h3>Console log</h3><div class="log">{_log(boot)}</div>',
+            # Open where something failed: that log is the one to read.
+            f"<details{' open' if section.failed or boot.failure else ''}>"
+            f"<summary>console log, {len(boot.lines)} lines</summary>"
+            f'<div class="log">{_log(boot)}</div></details>',
             "</section>",
         ]
     )
 
 
 def _checks(checks: list[Check]) -> str:
+    """Failures first and in full; the passes and skips folded, there are
+    dozens of them on a boot of the phase tests."""
     if not checks:
         return _note("no test recorded a check of this boot")
+    failed = [check for check in checks if check.outcome == "failed"]
+    others = [check for check in checks if check.outcome != "failed"]
+    folded = ""
+    if others:
+        tally = Counter(check.outcome for check in others)
+        counts = ", ".join(
+            f"{tally[outcome]} {outcome}" for outcome in ("passed", "skipped") if tally[outcome]
+        )
+        folded = f"<details><summary>{counts}</summary>{_check_list(others)}</details>"
+    return (_check_list(failed) if failed else "") + folded
+
+
+def _check_list(checks: list[Check]) -> str:
     items = []
     for check in checks:
         messages = "".join(
