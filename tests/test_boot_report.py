@@ -286,3 +286,9 @@ def test_without_bootmap_the_page_says_so(tmp_path: Path, monkeypatch: pytest.Mo
     one = section(parse((tmp_path / "index.html").read_text()), "one")
     assert "pictures: not available (aubade.bootmap missing)" in one.all_text()
     assert "no test recorded a check of this boot" in one.all_text()
+
+
+def test_a_session_without_boots_still_gets_its_page(tmp_path: Path) -> None:
+    """So that the page on disk is never an earlier session's."""
+    report_page.write_page(tmp_path, [], [])
+    assert "This session booted no machine." in (tmp_path / "index.html").read_text()

@@ -154,10 +154,10 @@ class _Controller:
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self) -> None:
         try:
+            # Written even without a boot, so that the page is never the last session's.
             boots, checks = read_all(self.report.directory / "records")
-            if boots:
-                summary = write_page(self.report.directory, boots, checks)
-                self.written = f"{self.report.link} ({summary})"
+            summary = write_page(self.report.directory, boots, checks)
+            self.written = f"{self.report.link} ({summary})"
         except Exception as error:
             self.written = f"not written: {error!r}"
 

@@ -173,7 +173,7 @@ def _page(sections: list[Section]) -> str:
             "<h1>Aubade boot report</h1>",
             f'<p id="totals">{len(sections)} boots, {failing} failing; '
             f"written {time.strftime('%Y-%m-%d %H:%M:%S %Z')}</p>",
-            _summary(sections),
+            _summary(sections) if sections else _note("This session booted no machine."),
             *(_section(section) for section in sections),
             "</body></html>",
         ]
