@@ -170,7 +170,7 @@ def test_the_report_of_an_inner_session_shows_each_boot_and_the_failure(
     }
     command = [
         *(sys.executable, "-m", "pytest", "-p", "harness.report", "-p", "no:cacheprovider"),
-        *("-n", "2", "--dist", "loadgroup", str(tests)),
+        *("-n", "2", "--dist", "loadgroup", f"--junitxml={tmp_path / 'junit.xml'}", str(tests)),
     ]
     inner = subprocess.run(
         command,
@@ -188,6 +188,8 @@ def test_the_report_of_an_inner_session_shows_each_boot_and_the_failure(
     # Relative to where the inner pytest started.
     assert "boot report: report/index.html#report-bad" in output, output
     assert "#report-good" not in output, output
+    junit = (tmp_path / "junit.xml").read_text()
+    assert '<property name="boot report" value="report/index.html#report-bad"' in junit, junit
 
     dom = chromium_dom(page, tmp_path / "chromium")
     good, bad = section(dom, "report-good"), section(dom, "report-bad")

@@ -121,7 +121,11 @@ class BootReport:
             return
         if report.failed:
             _add_to_failure(report, "\n".join(f"boot report: {self.link}#{a}" for a in anchors))
-            item.user_properties.extend(("boot report", f"{self.link}#{a}") for a in anchors)
+            # The item's, which later phases' reports copy (junitxml reads
+            # the teardown's), and this report's own copy.
+            links = [("boot report", f"{self.link}#{anchor}") for anchor in anchors]
+            item.user_properties.extend(links)
+            report.user_properties.extend(links)
         self._records.parent.mkdir(parents=True, exist_ok=True)
         append(
             self._records,
