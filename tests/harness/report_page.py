@@ -184,7 +184,11 @@ def _summary(sections: list[Section]) -> str:
     rows = []
     for section in sections:
         boot = section.boot
-        stopped = "stopped early" if boot.failure else "ran to its end"
+        stopped = (
+            f'<a href="#{_attr(boot.anchor)}-failure">stopped early</a>'
+            if boot.failure
+            else "ran to its end"
+        )
         rows.append(
             f'<tr class="{_outcome(section)}"><td><a href="#{_attr(boot.anchor)}">'
             f"{html.escape(boot.anchor)}</a></td><td>{_marker(section)}</td>"
