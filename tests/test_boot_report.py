@@ -271,6 +271,8 @@ def test_the_page_marks_panics_and_the_failed_step_and_escapes_the_log(
     assert "timed out awaiting `kernel: online`" in step.all_text()
     assert "drawing failed: RuntimeError('no picture of a panic')" in bad.all_text()
     assert "assert 1 == 2" in bad.all_text()
+    links = [a.attrs["href"] for a in dom.find_all("a")]
+    assert "#panicked-failure" in links and "#fine-failure" not in links
 
     # The same name booted by two workers: two sections, each with its own checks.
     first, second = section(dom, "fine"), section(dom, "fine-gw1")
