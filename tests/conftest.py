@@ -50,6 +50,9 @@ from aubade.elfcheck import CheckedElf, check_kernel_elf, check_user_elf
 from aubade.qemu import format_command
 from aubade.qemu_target import QemuTarget
 
+# Every boot of the session, with its checks, on one page (build/test-report/).
+pytest_plugins = ["harness.report"]
+
 ANY_TARGET = "any_target"
 SERIAL_BOARD_DEFAULT = "virt"
 SERIAL_ONLY_OPTIONS = ("--power-hook", "--dtb", "--sd-image")

@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, NoReturn
+from typing import BinaryIO, ClassVar, NoReturn
 
 from aubade.bootlog import Event, parse_line, select
 from aubade.target import ConsoleClosed, Target, TargetError
@@ -78,6 +78,10 @@ class _Read(enum.Enum):
 
 
 class Machine:
+    closed_observers: ClassVar[list[Callable[[Machine], None]]] = []
+    """Called with every machine once it is closed: the test session's boot
+    report (tests/harness/report.py) collects every boot here, whoever ran it."""
+
     def __init__(self, name: str, target: Target, log_path: Path, quiet: bool = False) -> None:
         """`quiet`: power_on does not print the target and the log path (a
         tool whose standard output is its result prints them its own way)."""
@@ -103,6 +107,10 @@ class Machine:
         self._returned = Counter[str]()
         self._powered_on_at = 0.0
         self._last_output_at = 0.0
+        self.failure: str | None = None
+        """The report of the first BootFailure this machine raised, None if none."""
+        self.failure_line = 0
+        """How many of `lines` had been printed when it was raised."""
 
     def power_on(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -119,13 +127,13 @@ class Machine:
             fcntl.flock(self._log, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             self._console_closed = True
-            raise BootFailure(self.report(_SHARED_LOG)) from None
+            raise self._failed(_SHARED_LOG) from None
         self._log.truncate(0)
         try:
             self.target.power_on()
         except TargetError as error:
             self._console_closed = True
-            raise BootFailure(self.report(str(error))) from error
+            raise self._failed(str(error)) from error
 
     def wait_for(self, component: str, name: str, timeout: float) -> Event:
         """The next `component: name` event not returned by an earlier wait.
@@ -184,7 +192,7 @@ class Machine:
             self.target.write_console(data)
         except ConsoleClosed:
             self._console_closed = True
-            raise BootFailure(self.report(f"the console closed before {data!r} was sent")) from None
+            raise self._failed(f"the console closed before {data!r} was sent") from None
 
     def wait_exit(self, timeout: float) -> int | None:
         """Wait for the machine to finish, then return the target's exit status
@@ -231,6 +239,8 @@ class Machine:
         self.target.power_off()
         if self._log is not None:
             self._log.close()
+        for observer in Machine.closed_observers:
+            observer(self)
 
     def report(self, headline: str) -> str:
         """A failure message a person can act on without rerunning anything."""
@@ -247,6 +257,13 @@ class Machine:
                 self.target.describe(),
             ]
         )
+
+    def _failed(self, headline: str) -> BootFailure:
+        """The BootFailure to raise, remembered with where in the log it came."""
+        report = self.report(headline)
+        if self.failure is None:
+            self.failure, self.failure_line = report, len(self.lines)
+        return BootFailure(report)
 
     def _wait_until(
         self,
@@ -274,10 +291,10 @@ class Machine:
                 self._fail_with_panic(self.events[panic], awaited)
             if self._console_closed:
                 headline = f"the console closed ({self._exit_text()}) while awaiting {awaited}"
-                raise BootFailure(self.report(headline))
+                raise self._failed(headline)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise BootFailure(self.report(f"timed out after {timeout:g} s awaiting {awaited}"))
+                raise self._failed(f"timed out after {timeout:g} s awaiting {awaited}")
             # Never longer than the silence that finishes a machine, so that
             # a condition waiting for it sees it in time.
             self._read(min(remaining, _SILENCE_SECONDS))
@@ -312,7 +329,7 @@ class Machine:
         while not self._finished() and (remaining := deadline - time.monotonic()) > 0:
             self._read(min(remaining, _SILENCE_SECONDS))
         headline = f"panicked while awaiting {awaited} ({self._exit_text()}): {panic.line}"
-        raise BootFailure(self.report(headline))
+        raise self._failed(headline)
 
     def _read(self, timeout: float) -> _Read:
         """Take the console output that arrives within `timeout` seconds."""
