@@ -17,15 +17,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import ModuleType
 
+from aubade import bootmap
 from harness.report_records import OUTCOMES, BootRecord, CheckRecord
-
-bootmap: ModuleType | None
-try:  # The pictures come with aubade.bootmap (issue 19); until it is merged, none.
-    from aubade import bootmap
-except ImportError:
-    bootmap = None
 
 DRAW_BUDGET_SECONDS = 5.0
 """Drawing stops once it has taken this long: a session of some 40 boots
@@ -124,10 +118,6 @@ def _sections(boots: list[BootRecord], checks: list[CheckRecord]) -> list[Sectio
 
 def _draw_all(directory: Path, sections: list[Section]) -> str:
     """Draw each section's pictures within the budget; says how many were drawn."""
-    if bootmap is None:
-        for section in sections:
-            section.pictures = _note("pictures: not available (aubade.bootmap missing)")
-        return "none (aubade.bootmap missing)"
     started = time.monotonic()
     drawn = 0
     for section in sections:
