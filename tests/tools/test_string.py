@@ -81,7 +81,7 @@ class Arena:
     """A C buffer holding `content`, whose offset 0 is 16-byte aligned and
     has GUARD bytes of its own before it."""
 
-    def __init__(self, content: bytes):
+    def __init__(self, content: bytes) -> None:
         self.buffer = ctypes.create_string_buffer(len(content) + 2 * GUARD + ALIGNMENT)
         address = ctypes.addressof(self.buffer)
         self.start = GUARD + (-(address + GUARD) % ALIGNMENT)
@@ -114,7 +114,9 @@ def arena_bytes(data: st.DataObject) -> bytes:
 
 @settings(max_examples=500, deadline=None)
 @given(data=st.data(), source_offset=offsets, destination_offset=offsets, length=lengths)
-def test_memcpy(lib, data, source_offset, destination_offset, length):
+def test_memcpy(
+    lib: ctypes.CDLL, data: st.DataObject, source_offset: int, destination_offset: int, length: int
+) -> None:
     source = Arena(arena_bytes(data))
     destination = Arena(arena_bytes(data))
     expected = bytearray(destination.content())
@@ -137,7 +139,9 @@ def test_memcpy(lib, data, source_offset, destination_offset, length):
     destination_offset=st.integers(0, 3 * ALIGNMENT - 1),
     length=lengths,
 )
-def test_memmove(lib, data, source_offset, destination_offset, length):
+def test_memmove(
+    lib: ctypes.CDLL, data: st.DataObject, source_offset: int, destination_offset: int, length: int
+) -> None:
     """One buffer, the ranges overlapping with the destination below the
     source, above it, or on it, at every distance up to several words."""
     arena = Arena(
@@ -166,7 +170,9 @@ def test_memmove(lib, data, source_offset, destination_offset, length):
     # c is converted to unsigned char: values past a byte, and negative ones.
     value=st.one_of(st.integers(0, 255), st.integers(-(2**31), 2**31 - 1)),
 )
-def test_memset(lib, data, offset, length, value):
+def test_memset(
+    lib: ctypes.CDLL, data: st.DataObject, offset: int, length: int, value: int
+) -> None:
     arena = Arena(arena_bytes(data))
     expected = bytearray(arena.content())
     expected[offset : offset + length] = bytes([value & 0xFF]) * length
@@ -182,7 +188,7 @@ def sign(number: int) -> int:
 
 
 def reference_memcmp(a: bytes, b: bytes) -> int:
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         if x != y:
             return sign(x - y)
     return 0
@@ -198,7 +204,14 @@ def reference_memcmp(a: bytes, b: bytes) -> int:
         st.tuples(st.integers(0, MAX_LENGTH - 1), st.integers(0, 255)), max_size=3
     ),
 )
-def test_memcmp(lib, data, a_offset, b_offset, length, differences):
+def test_memcmp(
+    lib: ctypes.CDLL,
+    data: st.DataObject,
+    a_offset: int,
+    b_offset: int,
+    length: int,
+    differences: list[tuple[int, int]],
+) -> None:
     content = data.draw(st.binary(min_size=length, max_size=length))
     a = bytearray(arena_bytes(data))
     b = bytearray(arena_bytes(data))
@@ -219,7 +232,9 @@ def test_memcmp(lib, data, a_offset, b_offset, length, differences):
 
 @pytest.mark.parametrize("a_offset", range(8))
 @pytest.mark.parametrize("b_offset", range(8))
-def test_memcmp_difference_at_every_position(lib, a_offset, b_offset):
+def test_memcmp_difference_at_every_position(
+    lib: ctypes.CDLL, a_offset: int, b_offset: int
+) -> None:
     """One byte differs, at each position of a 40-byte range in turn (the
     head, inside a word, the tail), either way and across the sign bit."""
     length = 40
