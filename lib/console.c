@@ -86,11 +86,30 @@ bool console_init(struct console *console, const struct fdt *dt, mmio_mapper map
     return true;
 }
 
-void console_write(const struct console *console, const char *text, size_t len)
+void console_put_polled(const struct console *console, char c)
+{
+    console->driver->put(console, c);
+}
+
+void console_write_polled(const struct console *console, const char *text, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
         if (text[i] == '\n')
             console->driver->put(console, '\r');
         console->driver->put(console, text[i]);
     }
+}
+
+void console_write(const struct console *console, const char *text, size_t len)
+{
+    if (console->queue)
+        console->queue->write(console, text, len);
+    else
+        console_write_polled(console, text, len);
+}
+
+void console_flush(const struct console *console, uint64_t patience)
+{
+    if (console->queue)
+        console->queue->flush(console, patience);
 }

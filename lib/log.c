@@ -107,6 +107,11 @@ void log_take_over(uint64_t patience)
     /* A line another hart was writing when it stopped ends here, unfinished. */
     if (!taken)
         mid_line = true;
+    /* What the console still holds goes out first, in order, with the UART
+     * polled: the report that follows, and the power-off after it, must not
+     * wait for an interrupt that may never come. */
+    if (log_console)
+        console_flush(log_console, patience);
 }
 
 /* Text is gathered into whole lines before it reaches the console. A line

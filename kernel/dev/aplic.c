@@ -41,6 +41,8 @@
 #define APLIC_DOMAINCFG_IE (1u << 8) /* interrupts enabled */
 #define APLIC_DOMAINCFG_DM (1u << 2) /* delivery mode: MSI */
 #define APLIC_SOURCECFG(source) (0x0004ul + 4ul * ((source) - 1))
+/* Read: the sources' rectified inputs, a bit each (in_clrip). */
+#define APLIC_IN_CLRIP(source) (0x1d00ul + 4ul * ((source) / 32))
 #define APLIC_CLRIE(source) (0x1f00ul + 4ul * ((source) / 32))
 #define APLIC_SETIENUM 0x1edc
 #define APLIC_SETIPNUM_LE 0x2000
@@ -101,12 +103,16 @@ static uint32_t source_mode(const char *name, uint32_t trigger)
 
 /* In MSI mode, the IMSIC runs this for the source's identity. A level
  * source still asserted after its handler is made pending again (setipnum),
- * as the AIA advises: in MSI mode its pending bit does not follow the wire. */
+ * as the AIA advises: in MSI mode its pending bit does not follow the wire.
+ * Only if its input (in_clrip) is still high: QEMU 7.2 makes a level source
+ * pending on setipnum whatever its wire says, and a handler that had done
+ * its work (the console's transmit ring, once drained) came back for ever. */
 static void msi_arrived(void *context)
 {
     const struct source *source = context;
     source->action.handler(source->action.context);
-    if (source->level)
+    uintptr_t inputs = source->aplic->registers + APLIC_IN_CLRIP(source->number);
+    if (source->level && mmio_read32(inputs) & 1u << (source->number % 32))
         mmio_write32(source->aplic->registers + APLIC_SETIPNUM_LE, source->number);
 }
 

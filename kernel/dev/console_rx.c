@@ -5,6 +5,8 @@
  * interrupt controller cannot reach that one, another hart) and, in the
  * handler, drains the UART's receive FIFO into a ring buffer that
  * console_read() empties. Other UARTs of the same kind are left alone.
+ * The UART has one interrupt for both ways: the handler also gives the
+ * transmit ring (console_tx.c) its turn.
  */
 #include <aubade/csr.h>
 #include <aubade/log.h>
@@ -87,6 +89,7 @@ static void receive_interrupt(void *context)
         wait_queue_wake(&input_arrived);
         log_debug("console", "rx", "bytes=%u dropped=%u", count, dropped);
     }
+    console_tx_interrupt();
 }
 
 size_t console_read(char *buffer, size_t size)
@@ -140,6 +143,7 @@ static enum probe_result console_probe(const struct fdt *dt, int node)
     if (irq_register(dt, node, 0, IRQ_ANY_HART, receive_interrupt, &console_uart) ==
         IRQ_NO_CONTROLLER)
         return PROBE_DEFER;
+    console_tx_prepare(&console_uart.registers, sifive);
     if (sifive) {
         mmio_write32(console_uart.registers.base + SIFIVE_UART_RXCTRL, SIFIVE_UART_RXCTRL_ENABLE);
         mmio_write32(console_uart.registers.base + SIFIVE_UART_IE, SIFIVE_UART_IE_RXWM);

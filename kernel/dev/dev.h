@@ -6,7 +6,9 @@
 #ifndef KERNEL_DEV_H
 #define KERNEL_DEV_H
 
+#include <aubade/console.h>
 #include <aubade/fdt.h>
+#include <aubade/uart.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -152,11 +154,21 @@ size_t console_read(char *buffer, size_t size);
 /* Blocks the calling task until something has been typed. */
 void console_wait_for_input(void);
 
+/* The console's transmit ring (console_tx.c). console_rx.c's probe hands
+ * it the UART it mapped, before the interrupt is on; its handler calls
+ * console_tx_interrupt() whatever the UART asked for. */
+void console_tx_prepare(const struct uart_registers *uart, bool sifive);
+void console_tx_interrupt(void);
+/* Once every hart takes interrupts: the log's lines go through the ring. */
+void console_tx_start(void);
+
 /* The boot log on the device tree's console (log_start.c): Early. */
 void log_start(void);
 void log_level_from_cmdline(void);
 /* Whether no UART driver took the tree's stdout-path, so that the log goes
  * through SBI's console (spike: HTIF underneath). */
 bool log_on_firmware_console(void);
+/* From now on the log's console hands its bytes to `queue`. */
+void log_queue_output(const struct console_queue *queue);
 
 #endif

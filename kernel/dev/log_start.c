@@ -30,6 +30,13 @@ bool log_on_firmware_console(void)
     return on_firmware_console;
 }
 
+void log_queue_output(const struct console_queue *queue)
+{
+    /* Read by console_write under the log lock: a line is either all
+     * polled or all queued, and a polled one is out before any queued. */
+    __atomic_store_n(&console.queue, queue, __ATOMIC_RELEASE);
+}
+
 /* `loglevel=` decides which trace lines reach the console. */
 void log_level_from_cmdline(void)
 {

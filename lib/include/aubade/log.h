@@ -39,7 +39,8 @@ void log_set_cpu(uint64_t (*current_cpu)(void));
 /* For a panic report: from now on only this hart prints, and the others'
  * lines are dropped. It takes the lock, or, if another hart still holds it
  * after `patience` (time-CSR units), goes on without it: that hart may have
- * stopped for good. */
+ * stopped for good. Then what the console queued is written out, and every
+ * line after it is written with the UART polled (console_flush). */
 void log_take_over(uint64_t patience);
 
 /* One contract line; `fields` formats the key=value part. */
