@@ -1,4 +1,4 @@
-"""The benchmarks of tools/bench, one module per subcommand.
+"""The benchmarks of tools/bench, one module per subcommand (floor.py: beside the firmware floor).
 
 cli.py reads the command line and runs the subcommand; each subcommand's
 module (boot.py, initcalls.py, sched.py, shell.py, u_boot.py) says what it
