@@ -28,6 +28,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tools import hostlib
+
 REPO = Path(__file__).resolve().parents[2]
 SOURCES = (
     "lib/sha2_blocks.c",
@@ -36,33 +38,13 @@ SOURCES = (
     "lib/curve25519_field.c",
     "lib/ed25519.c",
 )
-CLANG = "clang-14"
 # Larger than struct sha256: the tests hand the C code an opaque state.
 STATE_SIZE = 512
 
 
 @pytest.fixture(scope="session")
 def lib(tmp_path_factory: pytest.TempPathFactory) -> ctypes.CDLL:
-    library = tmp_path_factory.mktemp("crypto") / "libcrypto_host.so"
-    subprocess.run(
-        [
-            CLANG,
-            "-std=gnu11",
-            "-shared",
-            "-fPIC",
-            "-O1",
-            "-Wall",
-            "-Wextra",
-            "-Werror",
-            f"-I{REPO / 'lib' / 'include'}",
-            "-o",
-            str(library),
-            *(str(REPO / source) for source in SOURCES),
-        ],
-        check=True,
-        timeout=120,
-    )
-    loaded = ctypes.CDLL(str(library))
+    loaded = hostlib.build(tmp_path_factory.mktemp("crypto") / "libcrypto_host.so", SOURCES)
     loaded.ed25519_verify.restype = ctypes.c_bool
     loaded.ed25519_verify.argtypes = (
         ctypes.c_char_p,

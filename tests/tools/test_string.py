@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import ctypes
 import subprocess
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-REPO = Path(__file__).resolve().parents[2]
-CLANG = "clang-14"
+from tools import hostlib
+
 ROUTINES = ("memcpy", "memmove", "memset", "memcmp")
 MAX_LENGTH = 300
 # Offsets 0..15 from a 16-byte boundary: all alignments of both addresses.
@@ -36,26 +35,8 @@ GUARD = 32
 @pytest.fixture(scope="session")
 def lib(tmp_path_factory: pytest.TempPathFactory) -> ctypes.CDLL:
     library = tmp_path_factory.mktemp("string") / "libstring_host.so"
-    subprocess.run(
-        [
-            CLANG,
-            "-std=gnu11",
-            "-shared",
-            "-fPIC",
-            "-O2",
-            "-fno-builtin",
-            "-Wall",
-            "-Wextra",
-            "-Werror",
-            *(f"-D{name}=aubade_{name}" for name in ROUTINES),
-            f"-I{REPO / 'lib' / 'include'}",
-            "-o",
-            str(library),
-            str(REPO / "lib" / "string.c"),
-        ],
-        check=True,
-        timeout=120,
-    )
+    flags = ("-O2", "-fno-builtin", *(f"-D{name}=aubade_{name}" for name in ROUTINES))
+    loaded = hostlib.build(library, ["lib/string.c"], flags)
     # Ours, not libc's: the library defines the renamed functions and calls
     # none of libc's mem* (which a loop compiled back into a call would).
     symbols = subprocess.run(
@@ -65,7 +46,6 @@ def lib(tmp_path_factory: pytest.TempPathFactory) -> ctypes.CDLL:
     undefined = {line.split()[-1] for line in symbols if " U " in line}
     assert {f"aubade_{name}" for name in ROUTINES} <= defined
     assert not {name for name in undefined if name.startswith("mem")}
-    loaded = ctypes.CDLL(str(library))
     for name in ("aubade_memcpy", "aubade_memmove"):
         function = getattr(loaded, name)
         function.restype = ctypes.c_void_p
