@@ -23,6 +23,7 @@ static struct raw_spinlock log_lock;
 static bool taken_over;
 static uint64_t owner;
 static uint64_t holder = NO_CPU;
+static const struct log_waiting *waiting;
 
 static uint64_t this_cpu(void)
 {
@@ -39,9 +40,12 @@ static bool mine(void)
 static uint64_t log_lock_take(void)
 {
     uint64_t were_enabled = interrupts_disable();
-    while (!raw_spin_trylock(&log_lock))
+    while (!raw_spin_trylock(&log_lock)) {
         if (mine())
             return were_enabled;
+        if (waiting)
+            waiting->wait(&log_lock, were_enabled);
+    }
     if (__atomic_load_n(&taken_over, __ATOMIC_ACQUIRE) && !mine())
         for (;;) /* the report goes on alone; the machine ends with it */
             asm volatile("wfi");
@@ -54,6 +58,8 @@ static void log_lock_give(uint64_t were_enabled)
     if (!mine()) {
         __atomic_store_n(&holder, NO_CPU, __ATOMIC_RELAXED);
         raw_spin_unlock(&log_lock);
+        if (waiting)
+            waiting->released();
     }
     interrupts_restore(were_enabled);
 }
@@ -89,6 +95,11 @@ bool log_level_parse(const char *name, enum log_level *level)
 void log_set_cpu(uint64_t (*current_cpu)(void))
 {
     log_current_cpu = current_cpu;
+}
+
+void log_wait_with(const struct log_waiting *how)
+{
+    waiting = how;
 }
 
 /* Whether the last byte written did not end a line: a program's output

@@ -27,6 +27,9 @@
 /* A hart that has not said `kernel: early` this long after the last hart
  * that did is left out of the boot. */
 #define ARRIVAL_TIMEOUT_MS 2000
+/* How long the boot hart sleeps at most while it waits for arrivals: a hart
+ * may have stopped itself or run out of time, which only a look finds. */
+#define ARRIVAL_LOOK_MS 1
 #define MAX_RESTARTS 3
 
 enum hart_state {
@@ -59,14 +62,21 @@ struct call {
 
 static struct secondary_start start_blocks[BOOTINFO_MAX_HARTS];
 static uint32_t restarts[BOOTINFO_MAX_HARTS];
+/* When each hart was last started or woken in the loader's pen. */
+static uint64_t started_at[BOOTINFO_MAX_HARTS];
 static uint32_t hart_states[BOOTINFO_MAX_HARTS];
 static bool taking_calls[BOOTINFO_MAX_HARTS];
 /* Calls waiting for each hart, latest first; any number of callers at once. */
 static struct call *pending_calls[BOOTINFO_MAX_HARTS];
 
-/* smp_barrier: harts that have arrived, and how many times all did. */
+/* smp_barrier: harts that have arrived, how many times all did, and the
+ * harts asleep until the next time. */
 static uint32_t barrier_arrived;
 static uint32_t barrier_generation;
+static struct sleepers barrier_sleepers;
+
+/* The boot hart, asleep while the others arrive (smp_start_harts). */
+static struct sleepers arrival_sleepers;
 
 static uint64_t kernel_phys(const void *virt)
 {
@@ -104,6 +114,21 @@ uint64_t smp_last_secondary(void)
     return chosen;
 }
 
+/* A hart the loader parked (loader/park.c) leaves its pen for the entry
+ * its mailbox names once an IPI wakes it. The mailbox is in loader memory,
+ * which the kernel reclaims only once every hart has arrived or been left
+ * out. */
+static void release_from_pen(uint32_t index)
+{
+    const struct boot_percpu *hart = &boot_info->harts[index];
+    struct boot_pen *pen = (struct boot_pen *)(hart->pen + boot_info->direct_map_offset);
+    pen->opaque = kernel_phys(&start_blocks[index]);
+    __atomic_store_n(&pen->entry, kernel_phys(secondary_entry), __ATOMIC_RELEASE);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST); /* the mailbox before the IPI */
+    started_at[index] = read_time();
+    sbi_send_ipi(hart->hart_id);
+}
+
 static void start_hart(uint32_t index)
 {
     const struct boot_percpu *hart = &boot_info->harts[index];
@@ -114,7 +139,13 @@ static void start_hart(uint32_t index)
         .continuation = (uintptr_t)secondary_continue,
     };
     __atomic_store_n(&hart_states[index], HART_STARTING, __ATOMIC_RELEASE);
-    log_debug("smp", "start", "hart=%lu entry=0x%lx", hart->hart_id, kernel_phys(secondary_entry));
+    log_debug("smp", "start", "hart=%lu entry=0x%lx parked=%u", hart->hart_id,
+              kernel_phys(secondary_entry), hart->pen != 0);
+    if (hart->pen) {
+        release_from_pen(index);
+        return;
+    }
+    started_at[index] = read_time();
     long error = sbi_hart_start(hart->hart_id, kernel_phys(secondary_entry),
                                 kernel_phys(&start_blocks[index]));
     if (error) {
@@ -124,19 +155,29 @@ static void start_hart(uint32_t index)
     }
 }
 
-/* A hart started but STOPPED again went to the loader's entry instead of
+/* Each look of the boot hart's at the harts not yet in the kernel. A
+ * started hart that is STOPPED again went to the loader's entry instead of
  * ours and stopped itself there (the firmware race in loader/start.S): it
- * is started again, at most MAX_RESTARTS times. */
-static void restart_stopped_harts(void)
+ * is started again, at most MAX_RESTARTS times. A parked hart still not in
+ * the kernel a while after its IPI is sent another, in case the first was
+ * lost: a second does no harm to one merely slow. */
+#define PEN_WAKE_MS 20
+
+static void look_at_starting_harts(void)
 {
     for (uint32_t i = 0; i < boot_info->hart_count; i++) {
         uint64_t hart_id = boot_info->harts[i].hart_id;
-        if (state_of(i) != HART_STARTING || restarts[i] >= MAX_RESTARTS ||
-            sbi_hart_get_status(hart_id) != SBI_HSM_STOPPED)
+        if (state_of(i) != HART_STARTING)
             continue;
-        restarts[i]++;
-        log_warn("smp", "restart", "hart=%lu attempt=%u", hart_id, restarts[i]);
-        start_hart(i);
+        if (boot_info->harts[i].pen) {
+            if (read_time() - started_at[i] >= timebase_hz * PEN_WAKE_MS / 1000)
+                release_from_pen(i);
+        } else if (restarts[i] < MAX_RESTARTS &&
+                   sbi_hart_get_status(hart_id) == SBI_HSM_STOPPED) {
+            restarts[i]++;
+            log_warn("smp", "restart", "hart=%lu attempt=%u", hart_id, restarts[i]);
+            start_hart(i);
+        }
     }
 }
 
@@ -190,6 +231,35 @@ static void check_tls_blocks(void)
     }
 }
 
+struct arrival_wait {
+    uint32_t arrived;
+    uint64_t look_at;
+};
+
+static bool arrival_or_look(const void *what)
+{
+    const struct arrival_wait *wait = what;
+    return arrived_count() != wait->arrived || !any_hart_on_its_way() ||
+           read_time() >= wait->look_at;
+}
+
+/* Until a hart arrives or comes online (its IPI), or the timer says it is
+ * time to look again. */
+static void sleep_until_arrival(void)
+{
+    struct arrival_wait wait = {
+        .arrived = arrived_count(),
+        .look_at = read_time() + timebase_hz * ARRIVAL_LOOK_MS / 1000,
+    };
+    uint64_t were_enabled = interrupts_disable();
+    csr_set(sie, SIE_STIE);
+    sbi_set_timer(wait.look_at);
+    smp_sleep_until(&arrival_sleepers, arrival_or_look, &wait, were_enabled);
+    sbi_set_timer(UINT64_MAX); /* and its interrupt no longer pending */
+    csr_clear(sie, SIE_STIE);
+    interrupts_restore(were_enabled);
+}
+
 void smp_start_harts(void)
 {
     for (uint32_t i = 0; i < boot_info->hart_count; i++)
@@ -204,18 +274,19 @@ void smp_start_harts(void)
     uint32_t arrived = arrived_count();
     uint64_t deadline = read_time() + timebase_hz * ARRIVAL_TIMEOUT_MS / 1000;
     while (any_hart_on_its_way() && read_time() < deadline) {
-        restart_stopped_harts();
+        look_at_starting_harts();
         if (arrived_count() != arrived) {
             arrived = arrived_count();
             deadline = read_time() + timebase_hz * ARRIVAL_TIMEOUT_MS / 1000;
         }
+        sleep_until_arrival();
     }
     /* 2. A hart still not in the kernel is left out, and said so. */
     for (uint32_t i = 0; i < boot_info->hart_count; i++)
         if (change_state(i, HART_STARTING, HART_OFFLINE))
             log_event("kernel", "offline", "hart=%lu reason=timeout", boot_info->harts[i].hart_id);
     while (any_hart_on_its_way())
-        ; /* an arriving hart is one log line from online */
+        sleep_until_arrival(); /* an arriving hart is one log line from online */
 
     log_online_harts();
     check_tls_blocks();
@@ -229,11 +300,9 @@ static uint32_t online_count(void)
     return count;
 }
 
-static void wake_others(void)
+static bool generation_passed(const void *generation)
 {
-    for (uint32_t i = 0; i < boot_info->hart_count; i++)
-        if (state_of(i) == HART_ONLINE && boot_info->harts[i].hart_id != current_hart)
-            sbi_send_ipi(boot_info->harts[i].hart_id);
+    return __atomic_load_n(&barrier_generation, __ATOMIC_ACQUIRE) != *(const uint32_t *)generation;
 }
 
 void smp_barrier(void)
@@ -244,27 +313,19 @@ void smp_barrier(void)
     if (__atomic_add_fetch(&barrier_arrived, 1, __ATOMIC_ACQ_REL) == online_count()) {
         __atomic_store_n(&barrier_arrived, 0, __ATOMIC_RELAXED);
         __atomic_store_n(&barrier_generation, generation + 1, __ATOMIC_RELEASE);
-        wake_others();
+        smp_wake_all(&barrier_sleepers);
         return;
     }
-    /* The last hart's IPI wakes wfi: SSIE is set in sie, and wfi wakes on an
-     * interrupt sie enables even while sstatus masks them all. Masked, so
-     * that no handler can take the IPI between the check and the wfi. */
+    /* Masked, so that no handler can take the IPI between the last look and
+     * the wfi. */
     uint64_t were_enabled = interrupts_disable();
-    csr_set(sie, SIE_SSIE);
-    while (__atomic_load_n(&barrier_generation, __ATOMIC_ACQUIRE) == generation) {
-        asm volatile("wfi");
-        panic_stop_if_panicking();
-        if (were_enabled) {
-            interrupts_restore(were_enabled); /* the handlers run here */
-            interrupts_disable();
-        } else if (__atomic_load_n(&taking_calls[hart_index(current_hart)], __ATOMIC_ACQUIRE)) {
-            software_interrupt(); /* what its handler would do: the calls too */
-        } else {
-            csr_clear(sip, SIE_SSIE); /* only the barrier's IPI can be pending */
-        }
-    }
+    smp_sleep_until(&barrier_sleepers, generation_passed, &generation, were_enabled);
     interrupts_restore(were_enabled);
+}
+
+bool smp_takes_calls(void)
+{
+    return __atomic_load_n(&taking_calls[hart_index(current_hart)], __ATOMIC_ACQUIRE);
 }
 
 void smp_take_calls(void)
@@ -399,10 +460,12 @@ void smp_hart_arrive(void)
         for (;;)
             asm volatile("wfi");
     }
+    smp_wake_all(&arrival_sleepers);
 }
 
 void smp_hart_online(void)
 {
     log_event("kernel", "early", "hart=%lu", current_hart);
     change_state(hart_index(current_hart), HART_ARRIVING, HART_ONLINE);
+    smp_wake_all(&arrival_sleepers);
 }

@@ -39,8 +39,28 @@ bool smp_call(uint64_t hart_id, void (*function)(void *argument), void *argument
 unsigned smp_call_everywhere(void (*function)(void *argument), void *arguments, size_t size,
                              bool ran[BOOTINFO_MAX_HARTS]);
 bool smp_is_online(uint64_t hart_id);
+/* Whether this hart runs smp_call's calls yet (smp_take_calls). */
+bool smp_takes_calls(void);
 /* The last online hart other than the boot hart, or the boot hart. */
 uint64_t smp_last_secondary(void);
+
+/*
+ * Waiting for another hart asleep (sleep.c). A waiting hart sleeps in wfi
+ * until ready(what) holds; the hart that makes it hold wakes one sleeper or
+ * all with an IPI. Interrupts are off; were_enabled says whether they were
+ * on before, and then their handlers run at each wake-up.
+ */
+struct sleepers {
+    uint64_t waiting[(BOOTINFO_MAX_HARTS + 63) / 64]; /* a bit per BootInfo hart */
+};
+
+void smp_sleep_until(struct sleepers *sleepers, bool (*ready)(const void *what), const void *what,
+                     uint64_t were_enabled);
+void smp_wake_one(struct sleepers *sleepers);
+void smp_wake_all(struct sleepers *sleepers);
+/* Early, before the other harts start: a hart that waits for the log's
+ * lock sleeps. */
+void smp_sleep_on_log(void);
 
 /*
  * The kernel's spinlocks, for the few structures every hart touches.

@@ -15,6 +15,7 @@
 #define AUBADE_LOG_H
 
 #include <aubade/console.h>
+#include <aubade/raw_spinlock.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -35,6 +36,17 @@ void log_set_level(enum log_level level);
 bool log_level_parse(const char *name, enum log_level *level);
 /* Which hart is printing, for the `cpu=` field. */
 void log_set_cpu(uint64_t (*current_cpu)(void));
+
+/* How a hart waits while another holds the log's lock (a line takes 7 ms
+ * at 115200 baud): it spins until this is called. wait() returns when the
+ * lock may be free, with interrupts as the log left them (off;
+ * were_enabled: whether they were on before); released() follows every
+ * release. */
+struct log_waiting {
+    void (*wait)(const struct raw_spinlock *lock, uint64_t were_enabled);
+    void (*released)(void);
+};
+void log_wait_with(const struct log_waiting *waiting);
 
 /* For a panic report: from now on only this hart prints, and the others'
  * lines are dropped. It takes the lock, or, if another hart still holds it
