@@ -67,6 +67,12 @@ void machine_read_reserved(struct machine *machine);
 void machine_read_harts(struct machine *machine);
 void machine_read_chosen(struct machine *machine);
 
+/* The other harts, started into the loader's pen (start.S) to sleep until
+ * the kernel wakes them: `loader: parked` (park.c). pen_of: the mailbox of
+ * machine->harts[index] for BootInfo, or 0 if it was not parked. */
+void park_other_harts(const struct machine *machine);
+uint64_t pen_of(uint32_t index);
+
 /* The payload (payload_header.c): the ELFs the loader carries, as the build packed
  * them (tools/aubade/payload.py), once its digest (and, with a key built in,
  * its signature) holds, and the kernel's relocation table. The time base

@@ -133,16 +133,17 @@ static struct boot_info *alloc_boot_info(void)
     return info;
 }
 
-/* 7. The harts the kernel can run on: each gets a guarded stack and a TLS
- *    block in the kernel's half, where KASLR put their area. */
+/* 7. The harts the kernel can run on (read in step 1): each gets a guarded
+ *    stack and a TLS block in the kernel's half, where KASLR put their area. */
 static void set_up_harts(struct boot_info *info)
 {
-    machine_read_harts(&machine);
     /* Up to 21 bytes an id: static, not on the loader's stack. */
     static char ids[BOOTINFO_MAX_HARTS * 21];
     fmt_id_list(ids, sizeof(ids), machine.harts, machine.hart_count);
     log_event("loader", "harts", "count=%u ids=%s", machine.hart_count, ids);
     map_percpu(&space, &machine, kaslr.percpu_base, info);
+    for (uint32_t i = 0; i < machine.hart_count; i++)
+        info->harts[i].pen = pen_of(i);
 }
 
 /* 8. Everything else BootInfo says, once no more memory will be claimed. */
@@ -197,6 +198,10 @@ static const struct boot_percpu *boot_hart_percpu(const struct boot_info *info)
 noreturn void loader_main(uint64_t boot_hart, uint64_t dtb_phys)
 {
     open_device_tree(boot_hart, dtb_phys);
+    /* The harts the kernel can run on, as soon as they are known: the
+     * others sleep in the loader's pen while it works (park.c). */
+    machine_read_harts(&machine);
+    park_other_harts(&machine);
     find_memory();
     check_payload();
     struct boot_info *info = alloc_boot_info();

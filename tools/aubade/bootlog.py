@@ -49,6 +49,7 @@ KNOWN_EVENTS: frozenset[str] = frozenset(
         "loader: kaslr",
         "loader: payload",
         "loader: verified",
+        "loader: parked",
         "loader: halt",
         "kernel: cmdline",
         "kernel: online",

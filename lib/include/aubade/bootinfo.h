@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define BOOTINFO_MAGIC 0x4f464e49544f4f42ul /* "BOOTINFO", little-endian */
-#define BOOTINFO_VERSION 4
+#define BOOTINFO_VERSION 5
 
 /* The most harts the kernel runs on: QEMU's virt machine and the OpenSBI
  * it ships serve 128 (OpenSBI 1.1's hart masks have 128 bits), as many as
@@ -51,11 +51,23 @@ struct boot_range {
     uint64_t end;
 };
 
+/* A parked hart's mailbox in the loader's pen (loader/park.c): the hart
+ * sleeps until an IPI and jumps, MMU off, to entry with a0 = its hart id
+ * and a1 = opaque, as SBI HSM's hart_start would enter it, once entry is
+ * not 0. Written opaque first, entry last, then the IPI. */
+struct boot_pen {
+    uint64_t entry;
+    uint64_t opaque;
+};
+
 /* Where one hart's kernel stack and TLS block live in the kernel's half. */
 struct boot_percpu {
     uint64_t hart_id;
     struct boot_range stack; /* the guard page just below stack.start is unmapped */
     uint64_t tls;            /* value for tp: the start of the hart's TLS block */
+    /* Physical address of its struct boot_pen, in loader memory, if the
+     * loader parked it; 0 if it is still the firmware's to start. */
+    uint64_t pen;
 };
 
 /* The kernel's PT_TLS segment: the template each TLS block is copied from. */
