@@ -364,6 +364,17 @@ def test_one_percpu_line_per_hart(boot: Boot) -> None:
     assert sorted(percpu_harts) == sorted(boot.event("loader", "harts").int_list_field("ids"))
 
 
+def test_every_other_hart_is_parked_in_the_loaders_pen(boot: Boot, kernel_harts: list[int]) -> None:
+    parked = boot.events_of("loader", "parked")
+    if len(kernel_harts) == 1:
+        assert parked == []
+        return
+    (event,) = parked
+    assert event.int_field("of") == len(kernel_harts) - 1
+    # QEMU's OpenSBI has every other hart STOPPED by the time the loader runs.
+    assert event.int_field("harts") == event.int_field("of")
+
+
 def test_start_hart_is_one_of_the_harts(boot: Boot) -> None:
     start_hart = boot.event("loader", "start").int_field("hart")
     assert start_hart in boot.event("loader", "harts").int_list_field("ids")
