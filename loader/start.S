@@ -69,10 +69,7 @@ pen:
     .option push
     .option norelax
     la      t0, pen_mailboxes
-    .option pop
     add     t2, t2, t0
-    .option push
-    .option norelax
     la      t0, pen_entered
     .option pop
     li      t1, 1

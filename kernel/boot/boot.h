@@ -38,6 +38,9 @@ uint64_t clock_deadline_after(uint64_t now, uint64_t us);
 extern _Thread_local uint64_t current_hart;
 extern _Thread_local const struct boot_percpu *this_percpu;
 const struct boot_percpu *percpu_of(uint64_t hart_id);
+/* The place of a hart percpu_of finds in BootInfo's list, which per-hart
+ * tables share. */
+uint32_t percpu_index(uint64_t hart_id);
 /* The hart's Early per-CPU work: its identity, stack bounds and TLS. */
 void percpu_init(void);
 

@@ -28,6 +28,11 @@ const struct boot_percpu *percpu_of(uint64_t hart_id)
     return NULL;
 }
 
+uint32_t percpu_index(uint64_t hart_id)
+{
+    return (uint32_t)(percpu_of(hart_id) - boot_info->harts);
+}
+
 /* A hart knows itself by its TLS block: each hart's tp points at the one
  * BootInfo lists for it. */
 void percpu_init(void)

@@ -122,9 +122,9 @@ static bool target_for(struct aplic *aplic, struct source *source, uint64_t hart
                        uint32_t *target)
 {
     if (aplic->imsic == NULL) {
-        if (aplic->outputs == 0 || aplic->idcs[irq_hart_index(hart)] == NO_IDC)
+        if (aplic->outputs == 0 || aplic->idcs[percpu_index(hart)] == NO_IDC)
             return false;
-        *target = aplic->hart_indexes[irq_hart_index(hart)] << APLIC_TARGET_HART_SHIFT |
+        *target = aplic->hart_indexes[percpu_index(hart)] << APLIC_TARGET_HART_SHIFT |
                   APLIC_TARGET_PRIORITY;
         return true;
     }
@@ -171,9 +171,9 @@ static bool aplic_route(struct irq_chip *chip, const struct fdt_irq *irq, uint64
 static void aplic_start_hart(struct irq_chip *chip)
 {
     struct aplic *aplic = (struct aplic *)chip;
-    if (aplic->outputs == 0 || aplic->idcs[irq_hart_index(current_hart)] == NO_IDC)
+    if (aplic->outputs == 0 || aplic->idcs[percpu_index(current_hart)] == NO_IDC)
         return;
-    uintptr_t idc = aplic->registers + APLIC_IDC(aplic->idcs[irq_hart_index(current_hart)]);
+    uintptr_t idc = aplic->registers + APLIC_IDC(aplic->idcs[percpu_index(current_hart)]);
     mmio_write32(idc + APLIC_IDC_ITHRESHOLD, 0); /* every priority may interrupt */
     mmio_write32(idc + APLIC_IDC_IDELIVERY, 1);
 }
@@ -181,9 +181,9 @@ static void aplic_start_hart(struct irq_chip *chip)
 static void aplic_take(struct irq_chip *chip)
 {
     struct aplic *aplic = (struct aplic *)chip;
-    if (aplic->outputs == 0 || aplic->idcs[irq_hart_index(current_hart)] == NO_IDC)
+    if (aplic->outputs == 0 || aplic->idcs[percpu_index(current_hart)] == NO_IDC)
         return;
-    uintptr_t claimi = aplic->registers + APLIC_IDC(aplic->idcs[irq_hart_index(current_hart)]) +
+    uintptr_t claimi = aplic->registers + APLIC_IDC(aplic->idcs[percpu_index(current_hart)]) +
                        APLIC_IDC_CLAIMI;
     for (uint32_t number; (number = APLIC_CLAIMI_IDENTITY(mmio_read32(claimi))) != 0;) {
         bool known = number <= aplic->source_count;
@@ -208,7 +208,7 @@ static enum probe_result find_idcs(const struct fdt *dt, struct aplic *aplic)
         if (output == IRQ_OUTPUT_DEFER)
             return PROBE_DEFER;
         if (output == IRQ_OUTPUT_SUPERVISOR) {
-            uint32_t i = irq_hart_index(hart);
+            uint32_t i = percpu_index(hart);
             aplic->idcs[i] = idc;
             aplic->hart_indexes[i] = indexes && len > 4 * idc ? fdt_be32(indexes + 4 * idc) : idc;
             aplic->outputs++;

@@ -137,8 +137,6 @@ enum irq_output {
 };
 enum irq_output irq_output_hart(const struct fdt *dt, int node, uint32_t index, uint64_t *hart);
 
-/* A hart's index in BootInfo, for the per-hart tables of controllers. */
-uint32_t irq_hart_index(uint64_t hart);
 
 /* Late, per CPU: this hart takes the interrupts routed to it. */
 void irq_start_hart(void);

@@ -89,7 +89,7 @@ bool imsic_route(struct irq_chip *chip, uint64_t hart, struct irq_action action,
                  uint32_t *identity, uint32_t *hart_index)
 {
     struct imsic *imsic = (struct imsic *)chip;
-    uint64_t file = imsic->files[irq_hart_index(hart)];
+    uint64_t file = imsic->files[percpu_index(hart)];
     if (file == 0)
         return false;
     if (imsic->next_identity > imsic->identity_count)
@@ -108,7 +108,7 @@ bool imsic_route(struct irq_chip *chip, uint64_t hart, struct irq_action action,
 static void imsic_start_hart(struct irq_chip *chip)
 {
     struct imsic *imsic = (struct imsic *)chip;
-    if (imsic->files[irq_hart_index(current_hart)] == 0)
+    if (imsic->files[percpu_index(current_hart)] == 0)
         return;
     /* Firmware may have left identities enabled: only ours are. */
     for (uint32_t identity = 0; identity <= imsic->identity_count; identity += 64)
@@ -124,7 +124,7 @@ static void imsic_start_hart(struct irq_chip *chip)
 static void imsic_take(struct irq_chip *chip)
 {
     struct imsic *imsic = (struct imsic *)chip;
-    if (imsic->files[irq_hart_index(current_hart)] == 0)
+    if (imsic->files[percpu_index(current_hart)] == 0)
         return;
     for (;;) {
         uint64_t top;
@@ -201,7 +201,7 @@ static enum probe_result imsic_probe(const struct fdt *dt, int node)
     for (uint32_t i = 0; i < outputs; i++) {
         uint64_t hart;
         if (irq_output_hart(dt, node, i, &hart) == IRQ_OUTPUT_SUPERVISOR) {
-            files[irq_hart_index(hart)] = file_address(dt, node, imsic, i);
+            files[percpu_index(hart)] = file_address(dt, node, imsic, i);
             imsic->file_count++;
         }
     }

@@ -38,11 +38,6 @@ struct irq_chip *irq_chip_of(int node)
     return NULL;
 }
 
-uint32_t irq_hart_index(uint64_t hart)
-{
-    return (uint32_t)(percpu_of(hart) - boot_info->harts);
-}
-
 enum irq_output irq_output_hart(const struct fdt *dt, int node, uint32_t index, uint64_t *hart)
 {
     struct fdt_irq output;

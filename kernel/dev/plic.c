@@ -73,7 +73,7 @@ static enum probe_result find_contexts(const struct fdt *dt, int node, uint32_t 
         case IRQ_OUTPUT_OTHER:
             break;
         case IRQ_OUTPUT_SUPERVISOR:
-            contexts[irq_hart_index(hart)] = context;
+            contexts[percpu_index(hart)] = context;
             ++*supervisor_contexts;
             break;
         }
@@ -82,7 +82,7 @@ static enum probe_result find_contexts(const struct fdt *dt, int node, uint32_t 
 
 static uint32_t context_of(const struct plic *plic, uint64_t hart)
 {
-    return plic->contexts[irq_hart_index(hart)];
+    return plic->contexts[percpu_index(hart)];
 }
 
 static bool plic_route(struct irq_chip *chip, const struct fdt_irq *irq, uint64_t hart,

@@ -26,11 +26,6 @@
 
 #define BITS_PER_WORD 64
 
-static uint32_t index_of(uint64_t hart_id)
-{
-    return (uint32_t)(percpu_of(hart_id) - boot_info->harts);
-}
-
 static void join(struct sleepers *sleepers, uint32_t index)
 {
     __atomic_fetch_or(&sleepers->waiting[index / BITS_PER_WORD], 1ul << index % BITS_PER_WORD,
@@ -72,7 +67,7 @@ void smp_sleep_until(struct sleepers *sleepers, bool (*ready)(const void *what),
             panic_stop_if_panicking();
         return;
     }
-    uint32_t index = index_of(current_hart);
+    uint32_t index = percpu_index(current_hart);
     csr_set(sie, SIE_SSIE);
     for (;;) {
         join(sleepers, index);
@@ -95,7 +90,7 @@ void smp_wake_one(struct sleepers *sleepers)
     /* The first sleeper after this hart in BootInfo's order, so that no
      * hart is passed over for ever by those before it. */
     uint32_t count = boot_info->hart_count;
-    uint32_t after = percpu_of(current_hart) ? index_of(current_hart) + 1 : 0;
+    uint32_t after = percpu_of(current_hart) ? percpu_index(current_hart) + 1 : 0;
     for (uint32_t step = 0; step < count; step++) {
         uint32_t index = (after + step) % count;
         uint64_t word = __atomic_load_n(&sleepers->waiting[index / BITS_PER_WORD], __ATOMIC_RELAXED);

@@ -62,7 +62,7 @@ struct call {
 
 static struct secondary_start start_blocks[BOOTINFO_MAX_HARTS];
 static uint32_t restarts[BOOTINFO_MAX_HARTS];
-/* When each hart was last started or woken in the loader's pen. */
+/* When each parked hart was last sent its IPI (release_from_pen). */
 static uint64_t started_at[BOOTINFO_MAX_HARTS];
 static uint32_t hart_states[BOOTINFO_MAX_HARTS];
 static bool taking_calls[BOOTINFO_MAX_HARTS];
@@ -83,11 +83,6 @@ static uint64_t kernel_phys(const void *virt)
     return (uintptr_t)virt - boot_info->kernel_virt.start + boot_info->kernel_phys.start;
 }
 
-static uint32_t hart_index(uint64_t hart_id)
-{
-    return (uint32_t)(percpu_of(hart_id) - boot_info->harts);
-}
-
 static enum hart_state state_of(uint32_t index)
 {
     return __atomic_load_n(&hart_states[index], __ATOMIC_ACQUIRE);
@@ -102,7 +97,7 @@ static bool change_state(uint32_t index, enum hart_state from, enum hart_state t
 
 bool smp_is_online(uint64_t hart_id)
 {
-    return percpu_of(hart_id) && state_of(hart_index(hart_id)) == HART_ONLINE;
+    return percpu_of(hart_id) && state_of(percpu_index(hart_id)) == HART_ONLINE;
 }
 
 uint64_t smp_last_secondary(void)
@@ -145,7 +140,6 @@ static void start_hart(uint32_t index)
         release_from_pen(index);
         return;
     }
-    started_at[index] = read_time();
     long error = sbi_hart_start(hart->hart_id, kernel_phys(secondary_entry),
                                 kernel_phys(&start_blocks[index]));
     if (error) {
@@ -325,13 +319,13 @@ void smp_barrier(void)
 
 bool smp_takes_calls(void)
 {
-    return __atomic_load_n(&taking_calls[hart_index(current_hart)], __ATOMIC_ACQUIRE);
+    return __atomic_load_n(&taking_calls[percpu_index(current_hart)], __ATOMIC_ACQUIRE);
 }
 
 void smp_take_calls(void)
 {
     csr_set(sie, SIE_SSIE);
-    __atomic_store_n(&taking_calls[hart_index(current_hart)], true, __ATOMIC_RELEASE);
+    __atomic_store_n(&taking_calls[percpu_index(current_hart)], true, __ATOMIC_RELEASE);
 }
 
 /* Runs what other harts asked of this one: from the IPI, and from this
@@ -340,7 +334,7 @@ void smp_take_calls(void)
 static void take_calls(void)
 {
     panic_stop_if_panicking();
-    struct call *call = __atomic_exchange_n(&pending_calls[hart_index(current_hart)], NULL,
+    struct call *call = __atomic_exchange_n(&pending_calls[percpu_index(current_hart)], NULL,
                                             __ATOMIC_ACQUIRE);
     while (call) {
         /* Read first: once done, the call is gone from its caller's stack. */
@@ -358,9 +352,9 @@ static void take_calls(void)
 static bool call_start(uint64_t hart_id, struct call *call)
 {
     if (hart_id == current_hart || !smp_is_online(hart_id) ||
-        !__atomic_load_n(&taking_calls[hart_index(hart_id)], __ATOMIC_ACQUIRE))
+        !__atomic_load_n(&taking_calls[percpu_index(hart_id)], __ATOMIC_ACQUIRE))
         return false;
-    struct call **list = &pending_calls[hart_index(hart_id)];
+    struct call **list = &pending_calls[percpu_index(hart_id)];
     call->caller = current_hart;
     call->done = 0;
     call->next = __atomic_load_n(list, __ATOMIC_RELAXED);
@@ -410,7 +404,7 @@ unsigned smp_call_everywhere(void (*function)(void *argument), void *arguments, 
 {
     uint64_t were_enabled = interrupts_disable();
     struct call calls[CALLS_PER_ROUND];
-    uint32_t mine = hart_index(current_hart);
+    uint32_t mine = percpu_index(current_hart);
     unsigned count = 1;
     ran[mine] = true;
     for (uint32_t first = 0; first < boot_info->hart_count; first += CALLS_PER_ROUND) {
@@ -447,7 +441,7 @@ void software_interrupt(void)
 
 void smp_hart_arrive(void)
 {
-    uint32_t index = hart_index(current_hart);
+    uint32_t index = percpu_index(current_hart);
     if (current_hart == boot_info->boot_hart) {
         hart_states[index] = HART_ONLINE;
         return;
@@ -466,6 +460,6 @@ void smp_hart_arrive(void)
 void smp_hart_online(void)
 {
     log_event("kernel", "early", "hart=%lu", current_hart);
-    change_state(hart_index(current_hart), HART_ARRIVING, HART_ONLINE);
+    change_state(percpu_index(current_hart), HART_ARRIVING, HART_ONLINE);
     smp_wake_all(&arrival_sleepers);
 }
