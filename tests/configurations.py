@@ -1,21 +1,25 @@
 """The machines the boot tests run on, and where the build puts what they boot.
 
-A configuration is a QEMU machine (`BootConfig`, the default target) or the
-board at the end of a serial port (`SerialBootConfig`, `--target serial:...`).
-Both give the boot fixtures the same things: an id, the board whose build
-they boot, a harness target, and how the firmware's inputs can be checked.
+A configuration is a QEMU machine (`BootConfig`, the default target), the
+board at the end of a serial port (`SerialBootConfig`, `--target serial:...`)
+or labgrid's target (`LabgridBootConfig`, `--lg-env ENV.yaml`). All give the
+boot fixtures the same things: an id, the board whose build they boot, a
+harness target, and how the firmware's inputs can be checked.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from harness.serial_target import SerialPort, SerialTarget
+from labgrid import Environment
 
 from aubade import inittokens, sdimage
 from aubade.boards import Board, load_board
+from aubade.labgrid_target import LabgridTarget
 from aubade.qemu import QemuConfig, dump_device_tree
 from aubade.qemu_target import QemuTarget
 from aubade.target import Target
@@ -158,6 +162,39 @@ class SerialBootConfig:
 
     def device_tree_file(self, path: Path) -> Path | None:
         return self.dtb
+
+
+@dataclass(frozen=True)
+class LabgridBootConfig:
+    """labgrid's target `main` of an environment file, booted through its
+    AubadeStrategy with `append` as the command line."""
+
+    board: Board
+    environment: Callable[[], Environment]
+    """labgrid's Environment of the file (made once pytest is configured)."""
+    dtb: Path | None
+    """The device tree the board's firmware hands over (`--dtb`), if the user has it."""
+    append: str = "poweroff"
+    smp = None
+    """The target's harts are its own, not a choice of the tests."""
+    exits_on_poweroff = False
+
+    @property
+    def id(self) -> str:
+        return f"{self.board.name}-labgrid"
+
+    def write_boot_media(self) -> None:
+        """Nothing: the strategy writes the SD image on its way to `flashed`."""
+
+    def target(self) -> Target:
+        return LabgridTarget(self.environment(), self.append)
+
+    def device_tree_file(self, path: Path) -> Path | None:
+        return self.dtb
+
+
+AnyConfig = BootConfig | SerialBootConfig | LabgridBootConfig
+"""A boot test's configuration, whichever the target."""
 
 
 # virt: every -smp and every memory size at least once, not their product.

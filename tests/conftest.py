@@ -7,23 +7,27 @@ worker, while other workers boot the others.
 
 `--target` chooses where the boots run: QEMU's configurations
 (tests/configurations.py, the default), or `serial:DEVICE,BAUD`, the board at
-the end of that serial port, reset by `--power-hook`. On a board only the
-tests marked `any_target` run (the phase tests: test_boot.py, test_harts.py),
-and they do not know which kind of target they read.
+the end of that serial port, reset by `--power-hook`. labgrid's own option
+`--lg-env ENV.yaml` chooses the target of that labgrid environment instead,
+QEMU or a board on a farm, driven through its AubadeStrategy
+(tools/aubade/labgrid_target.py). On a board only the tests marked `any_target`
+run (the phase tests: test_boot.py, test_harts.py), and they do not know
+which kind of target they read.
 
-`--board NAME` says which board: the one on the serial port, or with QEMU
+`--board NAME` says which board: the one on the serial port or labgrid's, or with QEMU
 the only board whose configurations run. A test runs on one board if a
 parameter of it is a configuration or a board (`boot_config`, `ktest_config`,
 `(board, smp)`); the others' are deselected. A test that boots one machine of
 its own, fixed in its body, is not parametrized by board and runs whatever
 `--board` says. The options that describe a board on a serial port
 (`--power-hook`, `--dtb`, `--sd-image`) are refused with QEMU, rather than
-ignored.
+ignored; with labgrid, only `--dtb` has a use.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -36,19 +40,24 @@ from configurations import (
     REPO,
     TEST_LOG_DIR,
     U_BOOT_CONFIGS,
+    AnyConfig,
     BootConfig,
+    LabgridBootConfig,
     SerialBootConfig,
     built,
 )
 from harness.boot import KTEST_BOOT, Boot, run_boot
 from harness.serial_target import SerialPort, SerialSpecError
+from labgrid.pytestplugin.hooks import LABGRID_ENV_KEY
 
 from aubade import boardcheck, sdimage
 from aubade.boards import Board, UnknownBoardError, load_board
 from aubade.devicetree import DeviceTree, read_device_tree
 from aubade.elfcheck import CheckedElf, check_kernel_elf, check_user_elf
+from aubade.labgrid_target import strategy_of
 from aubade.qemu import format_command
 from aubade.qemu_target import QemuTarget
+from aubade.target import TargetError
 
 # Every boot of the session, with its checks, on one page (build/test-report/).
 pytest_plugins = ["harness.report"]
@@ -57,7 +66,15 @@ ANY_TARGET = "any_target"
 SERIAL_BOARD_DEFAULT = "virt"
 SERIAL_ONLY_OPTIONS = ("--power-hook", "--dtb", "--sd-image")
 """Options that describe a board on a serial port, meaningless for QEMU's machines."""
-_SERIAL_CONFIG = pytest.StashKey[SerialBootConfig | None]()
+LABGRID_OPTIONS = ("--dtb",)
+"""Options of a serial board that have a use with labgrid's target too."""
+LABGRID_REFUSED_OPTIONS = {
+    "--power-hook": "the environment's power driver switches the board",
+    "--sd-image": "the strategy writes the environment's `image` to the card",
+}
+"""Options of a serial board that labgrid's environment answers itself."""
+_BOARD_CONFIG = pytest.StashKey[SerialBootConfig | LabgridBootConfig | None]()
+"""The one target of `--target serial:...` or `--lg-env`, or None for QEMU's configurations."""
 _QEMU_BOARD = pytest.StashKey[Board | None]()
 """With QEMU, the one board whose configurations run (`--board`), or None for all."""
 
@@ -79,14 +96,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--board",
-        help="the board in boards/: with a serial target, the board it is, whose build it "
+        help="the board in boards/: with a serial or labgrid target, the board it is, whose "
+        "build it "
         f"boots (default: {SERIAL_BOARD_DEFAULT}); with QEMU, the only board whose "
         "configurations and board-parametrized tests run (default: every board)",
     )
     group.addoption(
         "--dtb",
         type=Path,
-        help="with a serial target: the device tree its firmware hands the kernel; "
+        help="with a serial or labgrid target: the device tree its firmware hands the kernel; "
         "without it, the tests that compare with it are skipped",
     )
     group.addoption(
@@ -101,10 +119,34 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", f"{ANY_TARGET}: runs on every target, a board on a serial port too"
     )
-    config.stash[_SERIAL_CONFIG] = _serial_config(config)
-    config.stash[_QEMU_BOARD] = (
-        _qemu_board(config) if config.stash[_SERIAL_CONFIG] is None else None
-    )
+    config.stash[_BOARD_CONFIG] = _labgrid_config(config) or _serial_config(config)
+    config.stash[_QEMU_BOARD] = _qemu_board(config) if config.stash[_BOARD_CONFIG] is None else None
+
+
+def _labgrid_config(config: pytest.Config) -> LabgridBootConfig | None:
+    """labgrid's target of `--lg-env` (or of LG_ENV, as labgrid reads it), or None."""
+    if config.getoption("lg_env") is None and "LG_ENV" not in os.environ:
+        return None
+    spec = config.getoption("--target")
+    if spec != "qemu":
+        raise pytest.UsageError(f"--lg-env and --target {spec} name two targets: give one of them")
+    for option, why in LABGRID_REFUSED_OPTIONS.items():
+        if config.getoption(option) is not None:
+            raise pytest.UsageError(f"{option} has no use with --lg-env: {why}")
+    try:
+        board = load_board(config.getoption("--board") or SERIAL_BOARD_DEFAULT)
+    except UnknownBoardError as error:
+        raise pytest.UsageError(str(error)) from error
+    # labgrid's own pytest_configure, which runs after this one (trylast),
+    # reads the file into its Environment: the harness drives that one.
+    return LabgridBootConfig(board, lambda: config.stash[LABGRID_ENV_KEY], _dtb_option(config))
+
+
+def _dtb_option(config: pytest.Config) -> Path | None:
+    dtb = config.getoption("--dtb")
+    if dtb is not None and not dtb.is_file():
+        raise pytest.UsageError(f"--dtb {dtb}: no such file")
+    return dtb
 
 
 def _serial_config(config: pytest.Config) -> SerialBootConfig | None:
@@ -113,9 +155,10 @@ def _serial_config(config: pytest.Config) -> SerialBootConfig | None:
     if spec == "qemu":
         for option in SERIAL_ONLY_OPTIONS:
             if config.getoption(option) is not None:
+                also = " (or labgrid's --lg-env ENV.yaml)" if option in LABGRID_OPTIONS else ""
                 raise pytest.UsageError(
                     f"{option} describes a board on a serial port: it needs "
-                    "--target serial:DEVICE,BAUD, and QEMU's machines (--target qemu, "
+                    f"--target serial:DEVICE,BAUD{also}, and QEMU's machines (--target qemu, "
                     "the default) have no use for it"
                 )
         return None
@@ -124,11 +167,10 @@ def _serial_config(config: pytest.Config) -> SerialBootConfig | None:
         board = load_board(config.getoption("--board") or SERIAL_BOARD_DEFAULT)
     except (SerialSpecError, UnknownBoardError) as error:
         raise pytest.UsageError(str(error)) from error
-    dtb = config.getoption("--dtb")
-    if dtb is not None and not dtb.is_file():
-        raise pytest.UsageError(f"--dtb {dtb}: no such file")
     sd_image = config.getoption("--sd-image") or built(board, "sdcard.img")
-    return SerialBootConfig(board, port, dtb, sd_image if sd_image.is_file() else None)
+    return SerialBootConfig(
+        board, port, _dtb_option(config), sd_image if sd_image.is_file() else None
+    )
 
 
 def _qemu_board(config: pytest.Config) -> Board | None:
@@ -145,7 +187,7 @@ def _qemu_board(config: pytest.Config) -> Board | None:
         raise pytest.UsageError(
             f"--board {name}: no QEMU configuration boots it (tests/configurations.py boots "
             f"{', '.join(emulated)}); a board of its own is tested with "
-            "--target serial:DEVICE,BAUD"
+            "--target serial:DEVICE,BAUD or --lg-env ENV.yaml"
         )
     return board
 
@@ -166,9 +208,9 @@ def _on_another_board(item: pytest.Item, board: Board) -> bool:
     return bool(boards - {board.name})
 
 
-def _boot_configs(config: pytest.Config) -> tuple[BootConfig | SerialBootConfig, ...]:
-    serial = config.stash[_SERIAL_CONFIG]
-    return BOOT_CONFIGS if serial is None else (serial,)
+def _boot_configs(config: pytest.Config) -> tuple[AnyConfig, ...]:
+    board = config.stash[_BOARD_CONFIG]
+    return BOOT_CONFIGS if board is None else (board,)
 
 
 # Before xdist starts its workers: they all test this one build.
@@ -177,27 +219,38 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     """Build every board first, so that the tests always check what the sources build to now."""
     if hasattr(session.config, "workerinput"):
         return
-    serial = session.config.stash[_SERIAL_CONFIG]
+    board_config = session.config.stash[_BOARD_CONFIG]
     scons = Path(sys.executable).with_name("scons")
     # tools/boardcheck's program too: the tests ask it which harts a tree gives.
-    targets = [f"board={board.name}" for board in (BOARDS if serial is None else (serial.board,))]
-    for target in [*targets, "boardcheck"]:
-        command = [str(scons), "-Q", target]
+    boards = BOARDS if board_config is None else (board_config.board,)
+    builds = [[f"board={board.name}"] for board in boards] + [["boardcheck"]]
+    if isinstance(board_config, LabgridBootConfig):
+        # The SD image an environment with U-Boot has its strategy write.
+        builds.append([f"board={board_config.board.name}", "sdimage"])
+    for arguments in builds:
+        command = [str(scons), "-Q", *arguments]
         result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             pytest.exit(
-                f"the build `scons {target}` failed, so nothing was tested:\n"
+                f"the build `scons {' '.join(arguments)}` failed, so nothing was tested:\n"
                 f"{result.stdout}{result.stderr}",
                 2,
             )
+    if isinstance(board_config, LabgridBootConfig):
+        # A place that is not the user's, or an environment without the
+        # strategy, is one message, not a failure in every test.
+        try:
+            strategy_of(board_config.environment())
+        except TargetError as error:
+            pytest.exit(str(error), pytest.ExitCode.USAGE_ERROR)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    serial = config.stash[_SERIAL_CONFIG]
-    if serial is not None:
+    board_config = config.stash[_BOARD_CONFIG]
+    if board_config is not None:
         return [
-            f"target: {serial.id} (console log in build/test-logs/{serial.id}.log): "
-            f"{serial.target().describe()}",
+            f"target: {board_config.id} (console log in build/test-logs/{board_config.id}.log): "
+            f"{board_config.target().describe()}",
             f"only the tests marked {ANY_TARGET} run",
         ]
     board = config.stash[_QEMU_BOARD]
@@ -235,7 +288,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     board = config.stash[_QEMU_BOARD]
-    if config.stash[_SERIAL_CONFIG] is not None:
+    if config.stash[_BOARD_CONFIG] is not None:
         kept = [item for item in items if item.get_closest_marker(ANY_TARGET)]
     elif board is not None:
         kept = [item for item in items if not _on_another_board(item, board)]
@@ -265,7 +318,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture(scope="session")
-def boot_config(request: pytest.FixtureRequest) -> BootConfig | SerialBootConfig:
+def boot_config(request: pytest.FixtureRequest) -> AnyConfig:
     return request.param
 
 
@@ -275,21 +328,21 @@ def _require_build_output(path: Path) -> None:
 
 
 @functools.cache
-def _boot_media_written(config: BootConfig | SerialBootConfig) -> None:
+def _boot_media_written(config: AnyConfig) -> None:
     """Write what the configuration's firmware reads beyond the build, once per worker."""
     _require_build_output(built(config.board, "Image"))
     config.write_boot_media()
 
 
 @functools.cache
-def _poweroff_boot(config: BootConfig | SerialBootConfig) -> Boot:
+def _poweroff_boot(config: AnyConfig) -> Boot:
     """The configuration's one boot with `poweroff`, shared by every fixture that asks."""
     _boot_media_written(config)
     return run_boot(config.id, config.target(), TEST_LOG_DIR / f"{config.id}.log")
 
 
 @pytest.fixture(scope="session")
-def boot(boot_config: BootConfig | SerialBootConfig) -> Boot:
+def boot(boot_config: AnyConfig) -> Boot:
     """The configuration's one boot, with `poweroff` on its command line, run to its end."""
     return _poweroff_boot(boot_config)
 
@@ -306,11 +359,15 @@ def u_boot_boot(u_boot_config: BootConfig) -> Boot:
 
 
 @pytest.fixture(scope="session")
-def firmware_bootargs(boot_config: BootConfig | SerialBootConfig, device_tree: DeviceTree) -> str:
+def firmware_bootargs(boot_config: AnyConfig, request: pytest.FixtureRequest) -> str:
     """The command line the firmware was given for the kernel: QEMU's -append,
-    which it puts in the device tree, or the `append` line of the SD image's
-    extlinux.conf, read back from the image."""
+    which it puts in the device tree, the `append` line of the SD image's
+    extlinux.conf, read back from the image, or with labgrid the one its
+    strategy gave (at U-Boot's prompt, or as QEMU's -append)."""
+    if isinstance(boot_config, LabgridBootConfig):
+        return boot_config.append
     if isinstance(boot_config, BootConfig) and boot_config.sd_image is None:
+        device_tree: DeviceTree = request.getfixturevalue("device_tree")
         return device_tree.bootargs
     if boot_config.sd_image is None:
         pytest.skip("needs the SD image the board boots, for its extlinux.conf: --sd-image")
@@ -342,7 +399,7 @@ def ktest_boot(ktest_config: BootConfig) -> Boot:
 
 
 @functools.cache
-def _device_tree_file(boot_config: BootConfig | SerialBootConfig) -> Path:
+def _device_tree_file(boot_config: AnyConfig) -> Path:
     """The device tree the configuration's firmware gets (QEMU's, kept beside its log)."""
     _boot_media_written(boot_config)
     dtb = boot_config.device_tree_file(TEST_LOG_DIR / f"{boot_config.id}.dtb")
@@ -352,19 +409,19 @@ def _device_tree_file(boot_config: BootConfig | SerialBootConfig) -> Path:
 
 
 @pytest.fixture(scope="session")
-def device_tree(boot_config: BootConfig | SerialBootConfig) -> DeviceTree:
+def device_tree(boot_config: AnyConfig) -> DeviceTree:
     return read_device_tree(_device_tree_file(boot_config))
 
 
 @pytest.fixture(scope="session")
-def kernel_harts(boot_config: BootConfig | SerialBootConfig) -> list[int]:
+def kernel_harts(boot_config: AnyConfig) -> list[int]:
     """The harts the kernel runs on, sorted, as the loader's own code finds
     them in the configuration's device tree (tools/boardcheck's answer)."""
     return sorted(boardcheck.kernel_harts(_device_tree_file(boot_config)))
 
 
 @pytest.fixture(scope="session")
-def kernel_elf(boot_config: BootConfig | SerialBootConfig) -> CheckedElf:
+def kernel_elf(boot_config: AnyConfig) -> CheckedElf:
     """The board's kernel.elf entry and program headers, read by the build's own validator."""
     path = built(boot_config.board, "kernel.elf")
     _require_build_output(path)
@@ -372,7 +429,7 @@ def kernel_elf(boot_config: BootConfig | SerialBootConfig) -> CheckedElf:
 
 
 @pytest.fixture(scope="session")
-def user_elf(boot_config: BootConfig | SerialBootConfig) -> CheckedElf:
+def user_elf(boot_config: AnyConfig) -> CheckedElf:
     """The board's user program (PID 1), as the build's validator reads it."""
     path = built(boot_config.board, "user/init.elf")
     _require_build_output(path)

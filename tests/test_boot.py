@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from itertools import pairwise
 
 import pytest
-from configurations import BootConfig, SerialBootConfig, built
+from configurations import AnyConfig, BootConfig, built
 from harness.boot import Boot
 
 from aubade.boards import Board
@@ -213,7 +213,7 @@ def test_handoff_entry_equals_elf_entry_moved_by_the_slide(
 
 
 def test_the_payload_digest_is_checked_first_and_is_the_builds(
-    boot: Boot, boot_config: BootConfig | SerialBootConfig
+    boot: Boot, boot_config: AnyConfig
 ) -> None:
     """`loader: payload` names the digest the build wrote, before any ELF is read."""
     data = built(boot_config.board, "payload.bin").read_bytes()
@@ -404,7 +404,7 @@ def test_exit_status_shows_a_clean_poweroff(boot: Boot, boot_config: BootConfig)
 
 
 def test_a_poweroff_that_cannot_power_off_says_so_and_halts(
-    boot: Boot, boot_config: BootConfig | SerialBootConfig
+    boot: Boot, boot_config: AnyConfig
 ) -> None:
     """A `kernel: halt` comes only as the last line, after `kernel: poweroff`.
     On QEMU, where whether the firmware can power the machine off is known,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from configurations import BOOT_CONFIGS, REPO, SIFIVE_U
@@ -76,6 +77,40 @@ def test_board_keeps_only_that_boards_configurations_with_qemu() -> None:
     assert "deselected" in result.stdout
 
 
+def test_lg_env_keeps_only_the_tests_for_any_target_on_labgrids_target() -> None:
+    ids = collected("--lg-env=boards/labgrid/qemu-virt.yaml")
+    assert ids_of(PER_CONFIGURATION, ids) == {"virt-labgrid"}
+    assert not ids_of(PER_BOARD, ids), "only the tests marked any_target run on labgrid's target"
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (("--target", "serial:loop://,115200"), "--lg-env and --target serial:loop://,115200 name"),
+        (("--power-hook", "true"), "--power-hook has no use with --lg-env: the environment's"),
+        (("--sd-image", "x"), "--sd-image has no use with --lg-env: the strategy writes"),
+    ],
+)
+def test_an_option_that_labgrid_answers_is_refused_with_lg_env(
+    options: tuple[str, ...], message: str
+) -> None:
+    error = usage_error("--lg-env=boards/labgrid/qemu-virt.yaml", *options)
+    assert error.startswith(f"ERROR: {message}"), error
+
+
+def test_an_environment_without_the_strategy_is_refused_before_any_test(tmp_path: Path) -> None:
+    env = tmp_path / "plain-qemu.yaml"
+    env.write_text(
+        "targets:\n  main:\n    drivers:\n      QEMUDriver:\n        qemu_bin: qemu\n"
+        "        machine: virt\n        cpu: rv64\n        memory: 256M\n"
+        "tools:\n  qemu: /usr/bin/qemu-system-riscv64\n"
+    )
+    result = pytest_run(f"--lg-env={env}")
+    output = result.stdout + result.stderr
+    assert result.returncode == USAGE_ERROR, output
+    assert f"labgrid environment {env}: target 'main' has no strategy: add AubadeStrategy" in output
+
+
 def test_board_names_the_board_on_a_serial_port() -> None:
     ids = collected(
         *("--target", "serial:loop://,115200", "--power-hook", "true", "--board", "sifive_u")
@@ -89,6 +124,7 @@ def test_an_option_of_a_serial_target_is_refused_with_qemu(option: str) -> None:
     error = usage_error(option, "x")
     assert error.startswith(f"ERROR: {option} describes a board on a serial port")
     assert "--target serial:DEVICE,BAUD" in error
+    assert ("--lg-env" in error) == (option == "--dtb"), error
 
 
 @pytest.mark.parametrize(
