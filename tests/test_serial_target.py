@@ -16,14 +16,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import test_boot
-import test_harts
 from configurations import REPO, TEST_LOG_DIR, VIRT, built
+from harness.phase_run import assert_phase_tests_pass
 from harness.serial_target import SerialPort, SerialSpecError, SerialTarget
 
 from aubade import sdimage
@@ -37,7 +35,6 @@ QEMU_BOARD = [sys.executable, str(REPO / "tools" / "qemu_board.py")]
 # The pretend board: virt with four harts, booting through U-Boot from an SD
 # image with `poweroff`, as a dev board set up for the phase tests would.
 SMP, MEMORY = 4, "256M"
-PHASE_TEST_TIMEOUT_SECONDS = 300
 _SERVE_READY_SECONDS = 10
 
 
@@ -91,41 +88,12 @@ def test_phase_tests_pass_on_a_board_at_the_end_of_a_serial_port(
         QemuConfig(VIRT, built(VIRT, "Image"), smp=SMP, memory=MEMORY, sd_image=card),
         board_dir / "board.dtb",
     )
-    report = board_dir / "report.xml"
-    command = [
-        *(sys.executable, "-m", "pytest", "-n", "0", "-p", "no:cacheprovider"),
-        *("tests/test_boot.py", "tests/test_harts.py"),
+    assert_phase_tests_pass(
+        "virt-serial",
+        board_dir / "report.xml",
         *("--target", f"serial:{adapter},115200", "--power-hook", power_hook(board_dir, card)),
-        *("--dtb", str(dtb), "--sd-image", str(card), "--junitxml", str(report)),
-    ]
-    result = subprocess.run(
-        command,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=PHASE_TEST_TIMEOUT_SECONDS,
-        check=False,
+        *(f"--dtb={dtb}", f"--sd-image={card}"),
     )
-    where = (
-        f"{shlex.join(command)}\nexit status {result.returncode}; "
-        f"console log {TEST_LOG_DIR / 'virt-serial.log'}\n{result.stdout[-4000:]}{result.stderr}"
-    )
-    assert result.returncode == 0, where
-    outcomes = {
-        case.get("name"): [child.tag for child in case]
-        for case in ElementTree.parse(report).iter("testcase")
-    }
-    # Every phase test ran on the board, and passed, but the one about
-    # QEMU's -smp, which a board has no answer for.
-    expected = {
-        f"{name}[virt-serial]"
-        for module in (test_boot, test_harts)
-        for name in dir(module)
-        if name.startswith("test_")
-    }
-    assert set(outcomes) == expected, where
-    skipped = {name for name, children in outcomes.items() if children}
-    assert skipped == {"test_device_tree_has_a_cpu_per_qemu_hart[virt-serial]"}, where
 
 
 def test_console_is_read_while_the_power_hook_runs(adapter: Path, board_dir: Path) -> None:
