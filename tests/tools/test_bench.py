@@ -20,7 +20,7 @@ from aubade.bench import cli
 from aubade.bootlog import KNOWN_EVENTS
 
 BENCH = REPO / "tools" / "bench"
-NAMES = ("boot", "initcalls", "sched", "shell", "u-boot", "floor", "rebuild")
+NAMES = ("boot", "initcalls", "sched", "shell", "u-boot", "floor", "labgrid", "rebuild")
 # Reading the command line takes well under this, even on a loaded machine
 # (a boot that ran into its timeout would take 120 s; whether anything was
 # booted at all, the stand-in QEMU's pid file tells).

@@ -18,11 +18,20 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import NoReturn
 
-from aubade.bench import boot, floor, initcalls, rebuild, sched, shell, u_boot
+from aubade.bench import boot, floor, initcalls, labgrid, rebuild, sched, shell, u_boot
 from aubade.bench.errors import BenchError, BenchUsageError
 from aubade.machine import BootFailure
 
-SUBCOMMANDS: tuple[ModuleType, ...] = (boot, initcalls, sched, shell, u_boot, floor, rebuild)
+SUBCOMMANDS: tuple[ModuleType, ...] = (
+    boot,
+    initcalls,
+    sched,
+    shell,
+    u_boot,
+    floor,
+    labgrid,
+    rebuild,
+)
 """In the order `tools/bench --help` lists them."""
 
 _DESCRIPTION = """\
