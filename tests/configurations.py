@@ -19,7 +19,7 @@ from labgrid import Environment
 
 from aubade import inittokens, sdimage
 from aubade.boards import Board, load_board
-from aubade.labgrid_target import LabgridTarget
+from aubade.labgrid_target import LabgridTarget, qemu_device_tree
 from aubade.qemu import QemuConfig, dump_device_tree
 from aubade.qemu_target import QemuTarget
 from aubade.target import Target
@@ -190,7 +190,8 @@ class LabgridBootConfig:
         return LabgridTarget(self.environment(), self.append)
 
     def device_tree_file(self, path: Path) -> Path | None:
-        return self.dtb
+        """`--dtb`, or QEMU's own when the target is labgrid's QEMU."""
+        return self.dtb or qemu_device_tree(self.environment(), path)
 
 
 AnyConfig = BootConfig | SerialBootConfig | LabgridBootConfig

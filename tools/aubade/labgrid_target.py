@@ -24,6 +24,7 @@ from typing import Protocol
 import pexpect
 from labgrid import Environment
 from labgrid.binding import BindingError
+from labgrid.driver import QEMUDriver
 from labgrid.exceptions import (
     InvalidConfigError,
     NoConfigFoundError,
@@ -31,10 +32,11 @@ from labgrid.exceptions import (
     NoSupplierFoundError,
     RegistrationError,
 )
-from labgrid.protocol import ConsoleProtocol
+from labgrid.protocol import ConsoleProtocol, PowerProtocol
 from labgrid.remote.client import UserError
 from labgrid.strategy import StrategyError
 
+from aubade.qemu import dumpdtb_option, run_dumpdtb
 from aubade.target import ConsoleClosed, Target, TargetError
 
 TARGET_ROLE = "main"
@@ -56,6 +58,7 @@ class AubadeStrategy(Protocol):
 
     bootargs: str | None
     console: ConsoleProtocol
+    power: PowerProtocol
 
     def transition(self, status: str) -> None: ...
 
@@ -153,6 +156,16 @@ def strategy_of(env: Environment) -> AubadeStrategy:
             "the harness drives an AubadeStrategy (tools/aubade/labgrid_strategy.py)"
         )
     return strategy
+
+
+def qemu_device_tree(env: Environment, dtb: Path) -> Path | None:
+    """The device tree QEMU hands the firmware, written to `dtb`, when the
+    environment's target is QEMU (labgrid's QEMUDriver, whose command line
+    is QEMU's with `dumpdtb`); None for a board, whose tree is its own."""
+    power = strategy_of(env).power
+    if not isinstance(power, QEMUDriver):
+        return None
+    return run_dumpdtb([*power.get_qemu_base_args(), "-machine", dumpdtb_option(dtb)], dtb)
 
 
 def _cause(error: StrategyError) -> str:

@@ -63,9 +63,7 @@ class QemuConfig:
 
     def dumpdtb_command(self, dtb: Path) -> list[str]:
         """The command that writes the device tree this machine's guest gets to `dtb`."""
-        # QEMU's option parser reads a doubled comma as a comma in a value.
-        escaped_path = str(dtb).replace(",", ",,")
-        return self._command(f"{self._machine()},dumpdtb={escaped_path}")
+        return self._command(f"{self._machine()},{dumpdtb_option(dtb)}")
 
     def _machine(self) -> str:
         return ",".join((self.board.qemu.machine, *self.machine_options))
@@ -124,13 +122,24 @@ class QemuError(Exception):
     """QEMU failed to do what a tool asked of it."""
 
 
+def dumpdtb_option(dtb: Path) -> str:
+    """The `-machine` option that makes QEMU write its guest's device tree to `dtb` and exit."""
+    # QEMU's option parser reads a doubled comma as a comma in a value.
+    return "dumpdtb=" + str(dtb).replace(",", ",,")
+
+
 def dump_device_tree(config: QemuConfig, dtb: Path) -> Path:
     """Write the device tree QEMU would hand this machine's guest to `dtb`.
 
     OpenSBI edits the tree before the loader sees it (it adds its own
     /reserved-memory node, for one), so this is QEMU's tree, not OpenSBI's.
     """
-    command = config.dumpdtb_command(dtb)
+    return run_dumpdtb(config.dumpdtb_command(dtb), dtb)
+
+
+def run_dumpdtb(command: list[str], dtb: Path) -> Path:
+    """Run a QEMU command line that has `dumpdtb_option(dtb)`; QemuError if
+    it fails or writes nothing."""
     dtb.parent.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(
         command,
