@@ -70,7 +70,25 @@ def test_phase_tests_pass_through_labgrids_qemu(env: str, tmp_path: Path) -> Non
     assert_phase_tests_pass(CONFIG_ID, report, f"--lg-env={LABGRID_ENVS / env}")
 
 
-def test_the_strategy_boots_with_the_command_line_it_sets_at_u_boots_prompt() -> None:
+@pytest.fixture(scope="module")
+def built_card() -> Path:
+    """The SD image the U-Boot environment's strategy writes, which the
+    build makes (`pytest --lg-env` builds it too, this session does not)."""
+    scons = Path(sys.executable).with_name("scons")
+    result = subprocess.run(
+        [str(scons), "-Q", f"board={VIRT.name}", "sdimage"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return built(VIRT, "sdcard.img")
+
+
+def test_the_strategy_boots_with_the_command_line_it_sets_at_u_boots_prompt(
+    built_card: Path,
+) -> None:
     """Any command line, not only the SD image's: the strategy types it at
     U-Boot's prompt, and the kernel reports it."""
     env = Environment(str(LABGRID_ENVS / "qemu-virt-uboot.yaml"))

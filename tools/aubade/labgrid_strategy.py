@@ -39,6 +39,7 @@ from __future__ import annotations
 import enum
 import shutil
 import subprocess
+from pathlib import Path
 from typing import ClassVar, TypeVar
 
 import attr
@@ -199,7 +200,9 @@ class AubadeStrategy(Strategy):
                 f"nowhere to write the image '{self.image}': the target has no "
                 "USBStorageDriver and its power driver is no QEMUDriver with a disk"
             )
-        shutil.copyfile(source, self.target.env.config.get_image_path(disk))
+        card = Path(self.target.env.config.get_image_path(disk))
+        card.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, card)
 
     def _start_kernel(self) -> None:
         """Enter the kernel with `bootargs`, and return before reading its log."""
