@@ -105,6 +105,26 @@ def test_the_strategy_boots_with_the_command_line_it_sets_at_u_boots_prompt(
     assert "kernel: cmdline args=poweroff,set-at-the-prompt " in log, log
 
 
+def test_the_strategy_reaches_the_shell_and_the_shell_answers() -> None:
+    """`shell`: booted without `poweroff`, read to PID 1's prompt, which a
+    test of labgrid's own then drives through the console."""
+    env = Environment(str(LABGRID_ENVS / "qemu-virt.yaml"))
+    strategy = strategy_of(env)
+    strategy.bootargs = ""
+    try:
+        strategy.transition("shell")
+        strategy.console.write(b"echo said-through-labgrid\r")
+        _, before, _, _ = strategy.console.expect("aubade> ", timeout=10)
+        log = strategy.take_console_log().decode(errors="replace")
+        strategy.transition("off")
+    finally:
+        env.cleanup()
+    assert "kernel: init pid=1" in log, log
+    # The typed line, echoed, then the shell's answer on a line of its own.
+    answer = before.decode(errors="replace").replace("\r", "").split("\n")
+    assert answer[:2] == ["echo said-through-labgrid", "said-through-labgrid"], answer
+
+
 @pytest.fixture(scope="module")
 def farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Farm]:
     # A short path: the board's unix socket must fit in 108 bytes.

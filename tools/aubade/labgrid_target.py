@@ -104,6 +104,10 @@ class LabgridTarget(Target):
             return console.read(size=1, timeout=max(timeout, 0), max_size=_READ_SIZE)
         except pexpect.TIMEOUT:
             return b""
+        except OSError as error:
+            # pyserial's errors are OSErrors: a farm's port whose connection
+            # broke, an adapter unplugged. Nothing more will come.
+            raise ConsoleClosed from error
 
     def write_console(self, data: bytes) -> None:
         self._require_on().console.write(data)
