@@ -20,6 +20,7 @@
  * the IPI (kernel/smp/smp.c). A hart the firmware cannot start here stays
  * the firmware's, and the kernel starts it with SBI HSM, as before.
  */
+#include <aubade/csr.h>
 #include <aubade/log.h>
 #include <aubade/sbi.h>
 
@@ -41,6 +42,11 @@ uint32_t pen_entered;
 /* How long the loader waits at most for the harts it started to be in the
  * pen: one that comes later still finds its mailbox there. */
 #define PEN_TIMEOUT_MS 1000
+/* How often it looks, asleep in between on SBI's timer (the TIME
+ * extension, which every SBI implementation has): a waiting hart that spins
+ * takes the host CPU the harts it waits for need (at -smp 8 on 2 host CPUs
+ * the pen filled in 18 ms rather than 23, docs/benchmarks.md). */
+#define PEN_LOOK_US 100
 
 static bool parked[BOOTINFO_MAX_HARTS];
 
@@ -49,11 +55,17 @@ static bool parked[BOOTINFO_MAX_HARTS];
  * at a fraction of a host CPU. */
 static uint32_t wait_until_in_pen(uint32_t count, uint64_t timebase_hz)
 {
-    uint64_t give_up = read_time() + timebase_hz * PEN_TIMEOUT_MS / 1000;
+    uint64_t now = read_time(), give_up = now + timebase_hz * PEN_TIMEOUT_MS / 1000;
+    uint64_t look = timebase_hz * PEN_LOOK_US / 1000000;
     uint32_t entered;
+    csr_set(sie, SIE_STIE);
     while ((entered = __atomic_load_n(&pen_entered, __ATOMIC_ACQUIRE)) < count &&
-           read_time() < give_up)
-        ;
+           (now = read_time()) < give_up) {
+        sbi_set_timer(now + look);
+        asm volatile("wfi");
+    }
+    sbi_set_timer(UINT64_MAX);
+    csr_clear(sie, SIE_STIE);
     return entered;
 }
 
