@@ -42,8 +42,8 @@ static uint32_t load_be32(const uint8_t *p)
  * written so that none of them moves: of the eight, only d and h change
  * (d += T1, h = T1 + T2), and the next round takes the same variables one
  * place along. Eight rounds in a row bring every name back to its place. */
-static inline void round(uint32_t a, uint32_t b, uint32_t c, uint32_t *d, uint32_t e, uint32_t f,
-                         uint32_t g, uint32_t *h, uint32_t constant_plus_word)
+static inline void sha_round(uint32_t a, uint32_t b, uint32_t c, uint32_t *d, uint32_t e, uint32_t f,
+                             uint32_t g, uint32_t *h, uint32_t constant_plus_word)
 {
     uint64_t ee = doubled(e), aa = doubled(a);
     uint32_t sum1 = (uint32_t)(ee >> 6 ^ ee >> 11 ^ ee >> 25);
@@ -76,14 +76,14 @@ static void compress(void *chaining, const uint8_t *block)
     uint32_t a = chain[0], b = chain[1], c = chain[2], d = chain[3];
     uint32_t e = chain[4], f = chain[5], g = chain[6], h = chain[7];
     for (int t = 0; t < 64; t += 8) {
-        round(a, b, c, &d, e, f, g, &h, w[t]);
-        round(h, a, b, &c, d, e, f, &g, w[t + 1]);
-        round(g, h, a, &b, c, d, e, &f, w[t + 2]);
-        round(f, g, h, &a, b, c, d, &e, w[t + 3]);
-        round(e, f, g, &h, a, b, c, &d, w[t + 4]);
-        round(d, e, f, &g, h, a, b, &c, w[t + 5]);
-        round(c, d, e, &f, g, h, a, &b, w[t + 6]);
-        round(b, c, d, &e, f, g, h, &a, w[t + 7]);
+        sha_round(a, b, c, &d, e, f, g, &h, w[t]);
+        sha_round(h, a, b, &c, d, e, f, &g, w[t + 1]);
+        sha_round(g, h, a, &b, c, d, e, &f, w[t + 2]);
+        sha_round(f, g, h, &a, b, c, d, &e, w[t + 3]);
+        sha_round(e, f, g, &h, a, b, c, &d, w[t + 4]);
+        sha_round(d, e, f, &g, h, a, b, &c, w[t + 5]);
+        sha_round(c, d, e, &f, g, h, a, &b, w[t + 6]);
+        sha_round(b, c, d, &e, f, g, h, &a, w[t + 7]);
     }
     /* 3. Added into the chaining value. */
     chain[0] += a;
