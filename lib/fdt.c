@@ -476,44 +476,44 @@ static void copy_specifier(const uint8_t *cells, struct fdt_irq *irq)
 /* Entries of interrupts-extended differ in size (each is its controller's
  * #interrupt-cells long), so reaching entry `index` means walking the ones
  * before it. */
-static bool extended_irq_at(const struct fdt *dt, const uint8_t *entries, uint32_t len,
-                            uint32_t index, struct fdt_irq *irq)
-{
-    for (uint32_t at = 0, entry = 0; at < len; entry++) {
-        if (len - at < 4)
-            return false;
-        irq->parent = fdt_by_phandle(dt, fdt_be32(entries + at));
-        if (irq->parent < 0 || !interrupt_cells(dt, irq->parent, &irq->cell_count))
-            return false;
-        at += 4;
-        if (len - at < 4 * irq->cell_count)
-            return false;
-        if (entry == index) {
-            copy_specifier(entries + at, irq);
-            return true;
-        }
-        at += 4 * irq->cell_count;
-    }
-    return false;
-}
-
-bool fdt_irq_at(const struct fdt *dt, int node, uint32_t index, struct fdt_irq *irq)
+bool fdt_irq_next(const struct fdt *dt, int node, uint32_t *cursor, struct fdt_irq *irq)
 {
     uint32_t len;
     const uint8_t *entries = fdt_prop(dt, node, "interrupts-extended", &len);
-    if (entries)
-        return extended_irq_at(dt, entries, len, index, irq);
+    if (entries) {
+        /* <phandle specifier> entries, each as long as its parent says. */
+        if (*cursor >= len || len - *cursor < 4)
+            return false;
+        irq->parent = fdt_by_phandle(dt, fdt_be32(entries + *cursor));
+        if (irq->parent < 0 || !interrupt_cells(dt, irq->parent, &irq->cell_count))
+            return false;
+        uint32_t at = *cursor + 4;
+        if (len - at < 4 * irq->cell_count)
+            return false;
+        copy_specifier(entries + at, irq);
+        *cursor = at + 4 * irq->cell_count;
+        return true;
+    }
     entries = fdt_prop(dt, node, "interrupts", &len);
     if (entries == NULL)
         return false;
     irq->parent = fdt_interrupt_parent(dt, node);
     /* Without cells, `interrupts` cannot say how many interrupts it holds. */
     if (irq->parent < 0 || !interrupt_cells(dt, irq->parent, &irq->cell_count) ||
-        irq->cell_count == 0 || len % (4 * irq->cell_count) != 0 ||
-        index >= len / (4 * irq->cell_count))
+        irq->cell_count == 0 || len % (4 * irq->cell_count) != 0 || *cursor >= len)
         return false;
-    copy_specifier(entries + 4 * irq->cell_count * index, irq);
+    copy_specifier(entries + *cursor, irq);
+    *cursor += 4 * irq->cell_count;
     return true;
+}
+
+bool fdt_irq_at(const struct fdt *dt, int node, uint32_t index, struct fdt_irq *irq)
+{
+    uint32_t cursor = 0;
+    for (uint32_t i = 0; fdt_irq_next(dt, node, &cursor, irq); i++)
+        if (i == index)
+            return true;
+    return false;
 }
 
 /* #address-cells or #size-cells of `node`, with the specification's defaults. */

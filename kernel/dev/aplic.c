@@ -201,8 +201,9 @@ static enum probe_result find_idcs(const struct fdt *dt, struct aplic *aplic)
     for (uint32_t i = 0; i < boot_info->hart_count; i++)
         aplic->idcs[i] = NO_IDC;
     uint64_t hart;
+    uint32_t cursor = 0;
     for (uint32_t idc = 0;; idc++) {
-        enum irq_output output = irq_output_hart(dt, aplic->chip.node, idc, &hart);
+        enum irq_output output = irq_output_next(dt, aplic->chip.node, &cursor, idc, &hart);
         if (output == IRQ_OUTPUT_END)
             return PROBE_BOUND;
         if (output == IRQ_OUTPUT_DEFER)

@@ -132,10 +132,13 @@ void irq_dispatch(const struct irq_chip *chip, const struct irq_action *action, 
 enum irq_output {
     IRQ_OUTPUT_SUPERVISOR, /* *hart is a hart the kernel runs on */
     IRQ_OUTPUT_OTHER,      /* machine mode's (firmware's), or a hart the kernel leaves alone */
-    IRQ_OUTPUT_END,        /* no output `index` */
+    IRQ_OUTPUT_END,        /* no more outputs */
     IRQ_OUTPUT_DEFER,      /* its riscv,cpu-intc has not probed yet */
 };
-enum irq_output irq_output_hart(const struct fdt *dt, int node, uint32_t index, uint64_t *hart);
+/* The controller's outputs one after another: the one at *cursor (start at
+ * 0, fdt_irq_next's), output `index` of the node (for a panic's message). */
+enum irq_output irq_output_next(const struct fdt *dt, int node, uint32_t *cursor, uint32_t index,
+                                uint64_t *hart);
 
 
 /* Late, per CPU: this hart takes the interrupts routed to it. */

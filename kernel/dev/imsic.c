@@ -163,9 +163,9 @@ static uint64_t file_address(const struct fdt *dt, int node, const struct imsic 
 static enum probe_result imsic_probe(const struct fdt *dt, int node)
 {
     /* Every output's hart known first (cpu-intc probed), or ask again. */
-    uint32_t outputs = 0;
+    uint32_t outputs = 0, cursor = 0;
     for (uint64_t hart;; outputs++) {
-        enum irq_output output = irq_output_hart(dt, node, outputs, &hart);
+        enum irq_output output = irq_output_next(dt, node, &cursor, outputs, &hart);
         if (output == IRQ_OUTPUT_DEFER)
             return PROBE_DEFER;
         if (output == IRQ_OUTPUT_END)
@@ -198,9 +198,10 @@ static enum probe_result imsic_probe(const struct fdt *dt, int node)
         imsic->group_shift < 24 || imsic->group_shift > 55)
         kernel_panic("dtb-imsic", "%s: index bits or group shift out of the AIA's range",
                      fdt_name(dt, node));
+    cursor = 0;
     for (uint32_t i = 0; i < outputs; i++) {
         uint64_t hart;
-        if (irq_output_hart(dt, node, i, &hart) == IRQ_OUTPUT_SUPERVISOR) {
+        if (irq_output_next(dt, node, &cursor, i, &hart) == IRQ_OUTPUT_SUPERVISOR) {
             files[percpu_index(hart)] = file_address(dt, node, imsic, i);
             imsic->file_count++;
         }

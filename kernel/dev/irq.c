@@ -38,10 +38,11 @@ struct irq_chip *irq_chip_of(int node)
     return NULL;
 }
 
-enum irq_output irq_output_hart(const struct fdt *dt, int node, uint32_t index, uint64_t *hart)
+enum irq_output irq_output_next(const struct fdt *dt, int node, uint32_t *cursor, uint32_t index,
+                                uint64_t *hart)
 {
     struct fdt_irq output;
-    if (!fdt_irq_at(dt, node, index, &output))
+    if (!fdt_irq_next(dt, node, cursor, &output))
         return IRQ_OUTPUT_END;
     uint64_t phandle;
     if (output.cell_count != 1 || !fdt_is_compatible(dt, output.parent, "riscv,cpu-intc") ||

@@ -91,7 +91,7 @@ KTEST(devicetree, controller_outputs_name_cpu_intc_nodes)
     int controller = console_controller();
     KTEST_ASSERT(t, controller >= 0);
     struct fdt_irq output;
-    for (uint32_t i = 0; fdt_irq_at(&device_tree, controller, i, &output); i++) {
+    for (uint32_t cursor = 0; fdt_irq_next(&device_tree, controller, &cursor, &output);) {
         KTEST_EXPECT_EQ(t, output.cell_count, 1u);
         KTEST_EXPECT(t, fdt_is_compatible(&device_tree, output.parent, "riscv,cpu-intc"));
         const char *type = fdt_prop_string(&device_tree, fdt_parent(&device_tree, output.parent),

@@ -64,8 +64,9 @@ static enum probe_result find_contexts(const struct fdt *dt, int node, uint32_t 
     for (uint32_t i = 0; i < boot_info->hart_count; i++)
         contexts[i] = NO_CONTEXT;
     uint64_t hart;
+    uint32_t cursor = 0;
     for (uint32_t context = 0;; context++) {
-        switch (irq_output_hart(dt, node, context, &hart)) {
+        switch (irq_output_next(dt, node, &cursor, context, &hart)) {
         case IRQ_OUTPUT_END:
             return PROBE_BOUND;
         case IRQ_OUTPUT_DEFER:

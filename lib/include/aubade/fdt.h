@@ -72,6 +72,12 @@ struct fdt_irq {
  * From `interrupts-extended` (<phandle specifier> entries) when the node has
  * it, else from `interrupts` with the inherited `interrupt-parent`. */
 bool fdt_irq_at(const struct fdt *dt, int node, uint32_t index, struct fdt_irq *irq);
+/* The same one after another: the interrupt at *cursor (0 for the first),
+ * moving it to the next; false at the end or at a malformed entry. Reading
+ * them all this way finds each entry's parent once, where fdt_irq_at
+ * walks every entry before the one it returns (a 64-hart PLIC's contexts:
+ * 64 phandle lookups rather than 2080). */
+bool fdt_irq_next(const struct fdt *dt, int node, uint32_t *cursor, struct fdt_irq *irq);
 
 /* Entry `index` of the node's `reg`, decoded with the parent's cell counts. */
 bool fdt_reg(const struct fdt *dt, int node, uint32_t index, uint64_t *base, uint64_t *size);
